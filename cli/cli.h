@@ -1,0 +1,32 @@
+/* cli.h — what the subcommands of the `nnd` program share. The CLI is the
+ * only part of nnd that prints or exits. */
+#ifndef NND_CLI_H
+#define NND_CLI_H
+
+#include <stdio.h>
+
+#include <nnd/nnd.h>
+
+enum { EXIT_OK = 0, EXIT_MODEL = 1, EXIT_USAGE = 2 };
+
+/* Compile a file, printing its diagnostics to stderr. Returns EXIT_OK with
+ * *model set, or EXIT_MODEL. */
+int cli_compile(const char *path, nnd_model **model);
+
+/* Print a usage error for cmd to stderr and return EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* "421,642" */
+const char *cli_thousands(long long n, char *buf, size_t size);
+
+int cmd_check(int argc, char **argv);
+int cmd_summary(int argc, char **argv);
+int cmd_ir(int argc, char **argv);
+int cmd_help(int argc, char **argv);
+
+/* The help text of one command, or NULL when there is no such command. */
+const char *cli_command_help(const char *name);
+void cli_print_overview(FILE *out);
+
+#endif

@@ -1,0 +1,103 @@
+/* cmd_help.c — `nnd help [COMMAND|OP]`: the commands, or one command's usage,
+ * or an op's inputs and attributes as its schema declares them. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "registry.h"
+
+typedef struct {
+  const char *name;
+  const char *summary;
+  const char *usage;
+} help_entry;
+
+static const help_entry entries[] = {
+    {"check", "compile model files and report errors",
+     "usage: nnd check [-q] FILE...\n\n"
+     "Compile each .nnd file and report every error with file:line:col, the\n"
+     "source line and a caret. Prints 'FILE: ok' for each good file unless -q.\n"
+     "Exit status: 0 all files compile, 1 a model has errors, 2 usage error.\n"},
+    {"summary", "print every node: op, output shape, parameters",
+     "usage: nnd summary FILE\n\n"
+     "Print a table of the model's nodes in order: name, op, output shape\n"
+     "([N, ...] where N is the batch) and parameter count, then the totals.\n"
+     "A layer's parameters are counted on its row.\n"},
+    {"ir", "print the compiled graph in its stable text form",
+     "usage: nnd ir FILE\n\n"
+     "Print the IR: one line per node (%id = op name(inputs; params) attrs :\n"
+     "type), then the losses and the train settings with defaults applied.\n"
+     "The format is stable and versioned by its first line.\n"},
+    {"help", "show help for a command or an op",
+     "usage: nnd help [COMMAND | OP]\n\n"
+     "Without an argument, list the commands. With a command, show its usage;\n"
+     "with an op name (dense, conv2d, ...), show its inputs and attributes.\n"},
+};
+
+const char *cli_command_help(const char *name) {
+  for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++)
+    if (strcmp(entries[i].name, name) == 0) return entries[i].usage;
+  return NULL;
+}
+
+void cli_print_overview(FILE *out) {
+  fprintf(out, "nnd %s — neural networks from .nnd model files\n\n"
+               "usage: nnd COMMAND [ARGS]\n\ncommands:\n", nnd_version());
+  for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++)
+    fprintf(out, "  %-10s %s\n", entries[i].name, entries[i].summary);
+  fprintf(out, "\n  nnd --version    print the version\n"
+               "  nnd help OP      describe an op (nnd help ops lists them)\n\n"
+               "See nnd(1) and, for the language, nnd.nnd(5).\n");
+}
+
+static void print_op(const nnd_op_schema *op, const char *origin) {
+  printf("%s — %s\n", op->name, op->doc ? op->doc : "");
+  if (op->max_inputs < 0)
+    printf("inputs: %d or more\n", op->min_inputs);
+  else if (op->min_inputs == op->max_inputs)
+    printf("inputs: %d\n", op->min_inputs);
+  else
+    printf("inputs: %d to %d\n", op->min_inputs, op->max_inputs);
+  if (op->flags & NND_OP_LOSS) printf("a loss: use it as `loss %s(...)`\n", op->name);
+  printf("defined by: %s\n", origin);
+  if (op->n_attrs) printf("attributes:\n");
+  for (int i = 0; i < op->n_attrs; i++) {
+    const nnd_attr_spec *a = &op->attrs[i];
+    printf("  %-14s %s", a->name, a->doc ? a->doc : "");
+    if (a->required) printf(" (required)");
+    else if (a->has_default && a->def_str) printf(" (default %s)", a->def_str);
+    else if (a->has_default) printf(" (default %g)", a->def_num);
+    putchar('\n');
+  }
+}
+
+int cmd_help(int argc, char **argv) {
+  if (argc < 2) {
+    cli_print_overview(stdout);
+    return EXIT_OK;
+  }
+  if (argc > 2) return cli_usage_error("help", "expected at most one topic");
+  const char *topic = argv[1];
+  const char *text = cli_command_help(topic);
+  if (text) {
+    fputs(text, stdout);
+    return EXIT_OK;
+  }
+  nnd_registry_init_standard();
+  if (strcmp(topic, "ops") == 0) {
+    for (int i = 0; i < nnd_registry_op_count(); i++) {
+      const nnd_op_schema *op = nnd_registry_op_at(i, NULL);
+      printf("  %-22s %s\n", op->name, op->doc ? op->doc : "");
+    }
+    return EXIT_OK;
+  }
+  const char *origin = "builtin";
+  const nnd_op_schema *op = nnd_registry_find_op(topic, NULL);
+  for (int i = 0; op && i < nnd_registry_op_count(); i++)
+    if (nnd_registry_op_at(i, &origin) == op) break;
+  if (op) {
+    print_op(op, origin);
+    return EXIT_OK;
+  }
+  return cli_usage_error("help", "no command or op named '%s'", topic);
+}

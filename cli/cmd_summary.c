@@ -1,0 +1,105 @@
+/* cmd_summary.c — `nnd summary FILE`: every node with its op, output shape
+ * and parameter count, then the totals (what Keras's model.summary() shows). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ir.h"
+#include "shape.h"
+
+typedef struct {
+  const char *name;
+  const char *op;
+  char shape[128];
+  char params[32];
+} row;
+
+static const char *op_label(const nnd_node *n) {
+  switch (n->kind) {
+  case NND_NODE_INPUT: return "input";
+  case NND_NODE_PARAM: return "param";
+  case NND_NODE_CONST: return "const";
+  case NND_NODE_OP: return n->op->name;
+  }
+  return "?";
+}
+
+static void shape_cell(const nnd_node *n, char *buf, size_t size) {
+  char s[64];
+  nnd_shape_str_batch(&n->type, s, sizeof s);
+  if (n->type.dtype == NND_CLASS)
+    snprintf(buf, size, "%s class[%lld]", s, (long long)n->type.classes);
+  else if (n->type.dtype == NND_BINARY)
+    snprintf(buf, size, "%s binary", s);
+  else
+    snprintf(buf, size, "%s", s);
+}
+
+static void print_summary(const nnd_model *m) {
+  row *rows = calloc((size_t)m->n_nodes + 1, sizeof *rows);
+  if (!rows) {
+    fprintf(stderr, "nnd summary: out of memory\n");
+    return;
+  }
+  int n = 0;
+  size_t w_name = 4, w_op = 2, w_shape = 12, w_params = 6;
+  for (int i = 0; i < m->n_nodes; i++) {
+    const nnd_node *node = &m->nodes[i];
+    /* a layer's own parameters are counted on its row */
+    if (node->kind == NND_NODE_CONST || (node->kind == NND_NODE_PARAM && node->owner >= 0))
+      continue;
+    row *r = &rows[n++];
+    r->name = node->name;
+    r->op = op_label(node);
+    shape_cell(node, r->shape, sizeof r->shape);
+    int64_t p = nnd_ir_param_count(m, node);
+    if (p > 0) cli_thousands(p, r->params, sizeof r->params);
+    else snprintf(r->params, sizeof r->params, "0");
+    if (strlen(r->name) > w_name) w_name = strlen(r->name);
+    if (strlen(r->op) > w_op) w_op = strlen(r->op);
+    if (strlen(r->shape) > w_shape) w_shape = strlen(r->shape);
+    if (strlen(r->params) > w_params) w_params = strlen(r->params);
+  }
+  if (w_name > 60) w_name = 60;
+  printf("model %s", m->name);
+  if (m->description && m->description[0]) printf(" \xe2\x80\x94 %s", m->description);
+  printf("\n\n");
+  size_t width = w_name + w_op + w_shape + w_params + 6;
+  printf("%-*s  %-*s  %-*s  %*s\n", (int)w_name, "name", (int)w_op, "op", (int)w_shape,
+         "output shape", (int)w_params, "params");
+  for (size_t i = 0; i < width; i++) putchar('-');
+  putchar('\n');
+  for (int i = 0; i < n; i++)
+    printf("%-*s  %-*s  %-*s  %*s\n", (int)w_name, rows[i].name, (int)w_op, rows[i].op,
+           (int)w_shape, rows[i].shape, (int)w_params, rows[i].params);
+  for (size_t i = 0; i < width; i++) putchar('-');
+  putchar('\n');
+  free(rows);
+
+  int64_t total = nnd_ir_total_params(m, 0), trainable = nnd_ir_total_params(m, 1);
+  char a[32], b[32], c[32];
+  printf("total parameters:     %s (%.2f MiB as float32)\n", cli_thousands(total, a, sizeof a),
+         (double)total * 4.0 / (1024.0 * 1024.0));
+  printf("trainable parameters: %s\n", cli_thousands(trainable, b, sizeof b));
+  printf("non-trainable:        %s\n", cli_thousands(total - trainable, c, sizeof c));
+  if (m->n_losses) {
+    printf("losses:               ");
+    for (int i = 0; i < m->n_losses; i++) {
+      const nnd_node *l = &m->nodes[m->losses[i].node];
+      printf("%s%s", i ? " + " : "", l->name);
+      if (m->losses[i].weight != 1) printf(" * %g", m->losses[i].weight);
+    }
+    putchar('\n');
+  }
+}
+
+int cmd_summary(int argc, char **argv) {
+  if (argc != 2 || argv[1][0] == '-')
+    return cli_usage_error("summary", "expected exactly one model file");
+  nnd_model *m = NULL;
+  if (cli_compile(argv[1], &m) != EXIT_OK) return EXIT_MODEL;
+  print_summary(m);
+  nnd_model_free(m);
+  return EXIT_OK;
+}

@@ -1,0 +1,14 @@
+/* lower.h — from syntax to graph: resolve names, inline blocks, ask each op's
+ * schema to check attributes and infer shapes, declare parameters, check the
+ * train block. Errors go to the diagnostics list with file:line:col. */
+#ifndef NND_LOWER_H
+#define NND_LOWER_H
+
+#include "ast.h"
+#include "diag.h"
+#include "ir.h"
+
+/* Returns 0 when the model is complete and error-free. */
+int nnd_lower(const nnd_ast *ast, const char *file, nnd_model *m, nnd_diag_list *d);
+
+#endif

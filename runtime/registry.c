@@ -1,0 +1,187 @@
+/* registry.c — see registry.h. The only mutable global state of nnd. */
+#include "registry.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops/ops.h"
+#include "suggest.h"
+
+typedef struct {
+  const void *schema;
+  const char *origin;
+} entry;
+
+typedef struct {
+  entry *items;
+  int count, cap;
+} table;
+
+static table ops, calls;
+static int standard_done;
+
+static int table_push(table *t, const void *schema, const char *origin) {
+  if (t->count == t->cap) {
+    int cap = t->cap ? t->cap * 2 : 64;
+    entry *items = realloc(t->items, (size_t)cap * sizeof *items);
+    if (!items) return -1;
+    t->items = items;
+    t->cap = cap;
+  }
+  t->items[t->count++] = (entry){schema, origin};
+  return 0;
+}
+
+/* The part after the last '.', so "acme.swish" is also found as "swish". */
+static const char *unqualified(const char *name) {
+  const char *dot = strrchr(name, '.');
+  return dot ? dot + 1 : name;
+}
+
+static const entry *find_op_entry(const char *name) {
+  for (int i = 0; i < ops.count; i++)
+    if (strcmp(((const nnd_op_schema *)ops.items[i].schema)->name, name) == 0)
+      return &ops.items[i];
+  return NULL;
+}
+
+int nnd_registry_add_op(const nnd_op_schema *s, const char *origin, char *msg,
+                        size_t msg_n) {
+  const entry *e = find_op_entry(s->name);
+  if (e) {
+    snprintf(msg, msg_n, "op `%s` is registered twice: by %s and by %s", s->name,
+             e->origin, origin);
+    return -1;
+  }
+  if (table_push(&ops, s, origin) != 0) {
+    snprintf(msg, msg_n, "out of memory registering op `%s`", s->name);
+    return -1;
+  }
+  return 0;
+}
+
+int nnd_registry_add_call(const nnd_call_schema *s, const char *origin, char *msg,
+                          size_t msg_n) {
+  for (int i = 0; i < calls.count; i++) {
+    const nnd_call_schema *c = calls.items[i].schema;
+    if (c->kind == s->kind && strcmp(c->name, s->name) == 0) {
+      snprintf(msg, msg_n, "%s `%s` is registered twice: by %s and by %s",
+               nnd_call_kind_name(s->kind), s->name, calls.items[i].origin, origin);
+      return -1;
+    }
+  }
+  if (table_push(&calls, s, origin) != 0) {
+    snprintf(msg, msg_n, "out of memory registering `%s`", s->name);
+    return -1;
+  }
+  return 0;
+}
+
+/* The standard set cannot collide with itself; a failure here is a bug in the
+ * tables, caught by the test suite, so the message has nowhere to go. */
+static void add_builtin_op(const nnd_op_schema *s) {
+  char msg[256];
+  (void)nnd_registry_add_op(s, "builtin", msg, sizeof msg);
+}
+
+static void add_builtin_call(const nnd_call_schema *s) {
+  char msg[256];
+  (void)nnd_registry_add_call(s, "builtin", msg, sizeof msg);
+}
+
+void nnd_registry_init_standard(void) {
+  if (standard_done) return;
+  standard_done = 1;
+  nnd_ops_register_standard(add_builtin_op, add_builtin_call);
+}
+
+const nnd_op_schema *nnd_registry_find_op(const char *name, int *ambiguous) {
+  if (ambiguous) *ambiguous = 0;
+  const entry *e = find_op_entry(name);
+  if (e) return e->schema;
+  if (strchr(name, '.')) return NULL;
+  const nnd_op_schema *found = NULL;
+  for (int i = 0; i < ops.count; i++) {
+    const nnd_op_schema *s = ops.items[i].schema;
+    if (strcmp(unqualified(s->name), name) == 0) {
+      if (found) {
+        if (ambiguous) *ambiguous = 1;
+        return NULL;
+      }
+      found = s;
+    }
+  }
+  return found;
+}
+
+const nnd_call_schema *nnd_registry_find_call(nnd_call_kind kind, const char *name) {
+  for (int i = 0; i < calls.count; i++) {
+    const nnd_call_schema *c = calls.items[i].schema;
+    if (c->kind == kind && strcmp(c->name, name) == 0) return c;
+  }
+  return NULL;
+}
+
+int nnd_registry_op_count(void) { return ops.count; }
+
+const nnd_op_schema *nnd_registry_op_at(int i, const char **origin) {
+  if (i < 0 || i >= ops.count) return NULL;
+  if (origin) *origin = ops.items[i].origin;
+  return ops.items[i].schema;
+}
+
+int nnd_registry_call_count(void) { return calls.count; }
+
+const nnd_call_schema *nnd_registry_call_at(int i, const char **origin) {
+  if (i < 0 || i >= calls.count) return NULL;
+  if (origin) *origin = calls.items[i].origin;
+  return calls.items[i].schema;
+}
+
+const char *nnd_registry_suggest_op(const char *name) {
+  nnd_suggest s;
+  nnd_suggest_init(&s, name);
+  for (int i = 0; i < ops.count; i++) {
+    const nnd_op_schema *op = ops.items[i].schema;
+    nnd_suggest_offer(&s, op->name);
+  }
+  return s.best;
+}
+
+const char *nnd_registry_suggest_call(nnd_call_kind kind, const char *name) {
+  nnd_suggest s;
+  nnd_suggest_init(&s, name);
+  for (int i = 0; i < calls.count; i++) {
+    const nnd_call_schema *c = calls.items[i].schema;
+    if (c->kind == kind) nnd_suggest_offer(&s, c->name);
+  }
+  return s.best;
+}
+
+void nnd_registry_list(int kind, char *buf, size_t n) {
+  size_t len = 0;
+  buf[0] = '\0';
+  int total = kind == 0 ? ops.count : calls.count;
+  for (int i = 0; i < total && len < n; i++) {
+    const char *name;
+    if (kind == 0) {
+      name = ((const nnd_op_schema *)ops.items[i].schema)->name;
+    } else {
+      const nnd_call_schema *c = calls.items[i].schema;
+      if ((int)c->kind != kind) continue;
+      name = c->name;
+    }
+    len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", name);
+  }
+}
+
+const char *nnd_call_kind_name(nnd_call_kind kind) {
+  switch (kind) {
+  case NND_CALL_INITIALIZER: return "initializer";
+  case NND_CALL_OPTIMIZER: return "optimizer";
+  case NND_CALL_DATA: return "data source";
+  case NND_CALL_SCHEDULE: return "schedule";
+  }
+  return "call";
+}

@@ -1,0 +1,44 @@
+/* registry.h — the one global table of nnd: every op schema and call schema
+ * (initializers, optimizers, data sources, schedules), each with the file that
+ * registered it. Lowering resolves names here and nowhere else; the grammar
+ * knows no op. Plugins (and the standard set) add to it; kernels join it in
+ * the runtime issue. */
+#ifndef NND_REGISTRY_H
+#define NND_REGISTRY_H
+
+#include <nnd/plugin.h>
+#include <stddef.h>
+
+/* Register the standard schemas once; idempotent, thread-unsafe by design
+ * (call it before starting threads — nnd_compile does). */
+void nnd_registry_init_standard(void);
+
+/* Add a schema. `origin` names who registered it ("builtin", a plugin path).
+ * Returns -1 with a message naming both origins on a duplicate. */
+int nnd_registry_add_op(const nnd_op_schema *s, const char *origin,
+                        char *msg, size_t msg_n);
+int nnd_registry_add_call(const nnd_call_schema *s, const char *origin,
+                          char *msg, size_t msg_n);
+
+/* Look up by exact name, or by the unqualified part of a namespaced name
+ * when exactly one matches ("swish" finds "acme.swish"). Sets *ambiguous when
+ * several do. */
+const nnd_op_schema *nnd_registry_find_op(const char *name, int *ambiguous);
+const nnd_call_schema *nnd_registry_find_call(nnd_call_kind kind, const char *name);
+
+/* Iteration, in registration order. */
+int nnd_registry_op_count(void);
+const nnd_op_schema *nnd_registry_op_at(int i, const char **origin);
+int nnd_registry_call_count(void);
+const nnd_call_schema *nnd_registry_call_at(int i, const char **origin);
+
+/* The registered name closest to `name` (edit distance), or NULL. */
+const char *nnd_registry_suggest_op(const char *name);
+const char *nnd_registry_suggest_call(nnd_call_kind kind, const char *name);
+
+/* Comma-separated names of kind (ops when kind == 0), for messages. */
+void nnd_registry_list(int kind, char *buf, size_t n);
+
+const char *nnd_call_kind_name(nnd_call_kind kind); /* "initializer", ... */
+
+#endif

@@ -1,0 +1,24 @@
+/* run_tests.c — the CUnit runner for every suite. Prints CUnit's summary and
+ * a closing "N passed, N failed" line; exits non-zero on any failure. */
+#include <CUnit/Basic.h>
+#include <stdio.h>
+
+#include "tests.h"
+
+int main(void) {
+  if (CU_initialize_registry() != CUE_SUCCESS) return 2;
+  nnd_test_ops_register();
+  test_lang_register();
+  test_errors_register();
+  test_models_register();
+  test_cli_register();
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  unsigned failed_tests = CU_get_number_of_tests_failed();
+  unsigned run = CU_get_number_of_tests_run();
+  unsigned failed_suites = CU_get_number_of_suites_failed();
+  printf("\n%u passed, %u failed\n", run - failed_tests, failed_tests + failed_suites);
+  int status = failed_tests || failed_suites || CU_get_number_of_failures() ? 1 : 0;
+  CU_cleanup_registry();
+  return status;
+}

@@ -1,0 +1,109 @@
+/* test_cli.c — the `nnd` program as a user runs it: output, exit statuses
+ * (0 ok, 1 model errors, 2 usage errors), help and version. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests.h"
+
+static char *nnd(const char *args, int *status) {
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd, "cd '%s' && NO_COLOR=1 '%s/nnd' %s", NND_TEST_SRCDIR,
+           NND_TEST_BUILDDIR, args);
+  return run_command(cmd, status);
+}
+
+static void test_summary_of_the_seed_cnn(void) {
+  int st;
+  char *out = nnd("summary models/fashion_cnn.nnd", &st);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+  CU_ASSERT_EQUAL(st, 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "total parameters:     421,642"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "[N, 64, 7, 7]"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "401,536"));
+  free(out);
+}
+
+static void test_check_every_model(void) {
+  int st;
+  char *out = nnd("check models/*.nnd models/seeds/*.nnd", &st);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+  CU_ASSERT_EQUAL(st, 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "models/fashion_cnn.nnd: ok"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "models/seeds/s002_q2_two_heads.nnd: ok"));
+  CU_ASSERT_PTR_NULL(strstr(out, "error"));
+  free(out);
+}
+
+static void test_model_error_exits_1(void) {
+  int st;
+  char *out = nnd("check tests/data/bad_shape.nnd", &st);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+  CU_ASSERT_EQUAL(st, 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "tests/data/bad_shape.nnd:4:10: error: dense expects "
+                                     "[N, features] but `f` is [64, 7, 7]; insert flatten()"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "  logits = dense(f, units=10)\n           ^~~~~\n"));
+  free(out);
+  out = nnd("summary tests/data/no_such_file.nnd", &st);
+  CU_ASSERT_EQUAL(st, 1);
+  CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "no_such_file.nnd: error: cannot open"));
+  free(out);
+}
+
+static void test_usage_errors_exit_2(void) {
+  static const char *bad[] = {"", "frobnicate", "check", "summary", "ir a b",
+                              "check --bogus x.nnd", "help no-such-topic"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    int st;
+    char *out = nnd(bad[i], &st);
+    CU_ASSERT_EQUAL(st, 2);
+    if (st != 2) fprintf(stderr, "\n`nnd %s` exited %d\n", bad[i], st);
+    free(out);
+  }
+}
+
+static void test_version_and_help(void) {
+  int st;
+  char *out = nnd("--version", &st);
+  CU_ASSERT_EQUAL(st, 0);
+  CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "nnd " NND_VERSION_STRING));
+  free(out);
+  out = nnd("help", &st);
+  CU_ASSERT_EQUAL(st, 0);
+  CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "summary"));
+  free(out);
+  out = nnd("help summary", &st);
+  CU_ASSERT_EQUAL(st, 0);
+  CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "usage: nnd summary FILE"));
+  free(out);
+  out = nnd("help conv2d", &st);
+  CU_ASSERT_EQUAL(st, 0);
+  CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "filters"));
+  CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "(required)"));
+  free(out);
+}
+
+static void test_ir_command_matches_golden(void) {
+  int st;
+  char *out = nnd("ir models/seeds/s002_q2_two_heads.nnd", &st);
+  CU_ASSERT_EQUAL(st, 0);
+  char path[1024];
+  FILE *f = fopen(src_path("tests/golden/two_heads.ir", path, sizeof path), "rb");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  char expected[8192];
+  size_t n = fread(expected, 1, sizeof expected - 1, f);
+  expected[n] = '\0';
+  fclose(f);
+  CU_ASSERT_STRING_EQUAL(out ? out : "", expected);
+  free(out);
+}
+
+void test_cli_register(void) {
+  CU_pSuite s = CU_add_suite("cli", NULL, NULL);
+  CU_add_test(s, "summary prints 421,642 for the seed CNN", test_summary_of_the_seed_cnn);
+  CU_add_test(s, "check passes every shipped model", test_check_every_model);
+  CU_add_test(s, "model errors exit 1 with file:line:col", test_model_error_exits_1);
+  CU_add_test(s, "usage errors exit 2", test_usage_errors_exit_2);
+  CU_add_test(s, "--version and help", test_version_and_help);
+  CU_add_test(s, "nnd ir matches the golden file", test_ir_command_matches_golden);
+}

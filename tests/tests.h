@@ -1,0 +1,47 @@
+/* tests.h — the suites of the test runner and the helpers they share. */
+#ifndef NND_TESTS_H
+#define NND_TESTS_H
+
+#include <CUnit/CUnit.h>
+#include <stddef.h>
+
+#include <nnd/nnd.h>
+
+#include "ir.h"
+
+/* Paths of the source and build trees, set by Makefile.am. */
+#ifndef NND_TEST_SRCDIR
+#define NND_TEST_SRCDIR "."
+#endif
+#ifndef NND_TEST_BUILDDIR
+#define NND_TEST_BUILDDIR "."
+#endif
+
+void nnd_test_ops_register(void);
+void test_lang_register(void);
+void test_errors_register(void);
+void test_models_register(void);
+void test_cli_register(void);
+
+/* Compile source text named "test.nnd"; NULL when it has errors (and then
+ * the rendered diagnostics are printed, to make a failing test readable). */
+nnd_model *compile_ok(const char *src);
+
+/* Compile source text that must fail, and check that its first error is at
+ * line:col and contains `needle`. Returns 1 when all holds; on a mismatch
+ * prints what came instead. */
+int compile_fails_at(const char *src, size_t len, int line, int col, const char *needle);
+
+/* The rendered diagnostics of compiling src (malloc'd), and the error count. */
+char *compile_diagnostics(const char *src, size_t len, int *errors);
+
+/* A node by name, or NULL. */
+const nnd_node *node_named(const nnd_model *m, const char *name);
+
+/* The path of a file in the source tree ("models/fashion_cnn.nnd"). */
+const char *src_path(const char *rel, char *buf, size_t n);
+
+/* Run a shell command, capturing stdout+stderr (malloc'd) and its exit status. */
+char *run_command(const char *cmd, int *status);
+
+#endif
