@@ -414,11 +414,11 @@ static lval value_call(lower_ctx *c, scope *s, const nnd_ast_expr *e) {
     lval v = lower_const(c, s, a->value, what);
     if (v.kind == LV_ERROR) failed = 1;
     items[i] = v.v;
-    names[i] = a->name;
+    names[i] = a->name ? nnd_arena_strdup(&c->m->arena, a->name) : NULL;
   }
   if (failed) return ERR;
-  nnd_value v = {.kind = NND_VAL_CALL, .str = e->str, .count = n, .items = items,
-                 .names = names};
+  nnd_value v = {.kind = NND_VAL_CALL, .str = nnd_arena_strdup(&c->m->arena, e->str),
+                 .count = n, .items = items, .names = names};
   return constant(v);
 }
 
@@ -523,8 +523,9 @@ lval lower_expr(lower_ctx *c, scope *s, const nnd_ast_expr *e, const char *want_
     return constant(v);
   }
   case NND_AST_STRING: {
-    nnd_value v = {.kind = NND_VAL_STRING, .str = e->str};
-    return constant(v);
+    /* values outlive the syntax tree: copy its text into the model */
+    nnd_value v = {.kind = NND_VAL_STRING, .str = nnd_arena_strdup(&c->m->arena, e->str)};
+    return v.str ? constant(v) : ERR;
   }
   case NND_AST_BOOL: {
     nnd_value v = {.kind = NND_VAL_BOOL, .num = e->num};
