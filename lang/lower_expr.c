@@ -22,14 +22,6 @@ static lval constant(nnd_value v) {
   return r;
 }
 
-static nnd_value num_value(double x) {
-  nnd_value v = {0};
-  v.kind = NND_VAL_NUMBER;
-  v.num = x;
-  v.is_int = x == floor(x) && fabs(x) < 9007199254740992.0;
-  return v;
-}
-
 /* ------------------------------------------------------------- naming */
 
 const char *lower_unique_name(lower_ctx *c, const char *base, int generated) {
@@ -128,7 +120,7 @@ static lval fold(lower_ctx *c, int op, lval a, lval b, nnd_loc loc) {
     lower_error(c, loc, "the result of this arithmetic is out of range");
     return ERR;
   }
-  nnd_value v = num_value(r);
+  nnd_value v = nnd_value_number(r);
   v.is_int = a.v.is_int && b.v.is_int && op != '/' && v.is_int;
   return constant(v);
 }
@@ -325,7 +317,7 @@ static lval binary_op(lower_ctx *c, int opch, lval a, lval b, nnd_loc loc,
       lower_error(c, loc, "division by zero");
       return ERR;
     }
-    b = constant(num_value(1.0 / b.v.num));
+    b = constant(nnd_value_number(1.0 / b.v.num));
     opname = "mul";
   }
   a = as_tensor(c, a, loc);
@@ -518,7 +510,7 @@ lval lower_expr(lower_ctx *c, scope *s, const nnd_ast_expr *e, const char *want_
   switch (e->kind) {
   case NND_AST_ERROR: return ERR;
   case NND_AST_NUMBER: {
-    nnd_value v = num_value(e->num);
+    nnd_value v = nnd_value_number(e->num);
     v.is_int = e->is_int;
     return constant(v);
   }
@@ -537,8 +529,8 @@ lval lower_expr(lower_ctx *c, scope *s, const nnd_ast_expr *e, const char *want_
   case NND_AST_NEGATE: {
     lval x = lower_expr(c, s, e->lhs, NULL);
     if (x.kind == LV_ERROR) return ERR;
-    if (x.kind == LV_CONST) return fold(c, '*', constant(num_value(-1)), x, e->loc);
-    return binary_op(c, '*', x, constant(num_value(-1)), e->loc, want_name);
+    if (x.kind == LV_CONST) return fold(c, '*', constant(nnd_value_number(-1)), x, e->loc);
+    return binary_op(c, '*', x, constant(nnd_value_number(-1)), e->loc, want_name);
   }
   case NND_AST_BINARY: {
     lval a = lower_expr(c, s, e->lhs, NULL);

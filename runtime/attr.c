@@ -162,7 +162,7 @@ int64_t nnd_literal_flatten(const nnd_value *v, float *out, int64_t n) {
 
 /* ------------------------------------------------------------- checking */
 
-static nnd_value number(double x) {
+nnd_value nnd_value_number(double x) {
   nnd_value v = {0};
   v.kind = NND_VAL_NUMBER;
   v.num = x;
@@ -226,7 +226,7 @@ static int check_ints(const nnd_attr_sig *sig, const nnd_attr_spec *s,
     int k = count > 0 ? count : 1;
     nnd_value *items = nnd_arena_alloc(arena, (size_t)k * sizeof *items);
     if (!items) return snprintf(msg, msg_n, "out of memory"), -1;
-    for (int i = 0; i < k; i++) items[i] = number(v->num);
+    for (int i = 0; i < k; i++) items[i] = nnd_value_number(v->num);
     *out = (nnd_value){.kind = NND_VAL_LIST, .count = k, .items = items};
     return 0;
   }
@@ -258,7 +258,7 @@ static int check_one(const nnd_attr_sig *sig, const nnd_attr_spec *s,
   case NND_ATTR_INT:
     if (!is_integer(v)) return type_error(sig, s, v, msg, msg_n);
     if (check_bounds(sig, s, v->num, msg, msg_n)) return -1;
-    *out = number(v->num);
+    *out = nnd_value_number(v->num);
     return 0;
   case NND_ATTR_FLOAT:
     if (v->kind != NND_VAL_NUMBER) return type_error(sig, s, v, msg, msg_n);
@@ -381,7 +381,7 @@ static int make_default(const nnd_attr_sig *sig, const nnd_attr_spec *s,
       v.kind = NND_VAL_STRING;
       v.str = s->def_str;
     } else {
-      v = number(s->def_num);
+      v = nnd_value_number(s->def_num);
     }
     break;
   case NND_ATTR_INIT:
@@ -394,7 +394,7 @@ static int make_default(const nnd_attr_sig *sig, const nnd_attr_spec *s,
   case NND_ATTR_SHAPE:
     return 0;
   default:
-    v = number(s->def_num);
+    v = nnd_value_number(s->def_num);
   }
   return check_one(sig, s, &v, arena, out, msg, msg_n);
 }

@@ -42,6 +42,9 @@ int nnd_literal_shape(const nnd_value *v, int *ndim, int64_t *dim, char *msg,
 /* Copy a literal's numbers, row-major, into out[n]; returns the count. */
 int64_t nnd_literal_flatten(const nnd_value *v, float *out, int64_t n);
 
+/* A NUMBER value; is_int when x is integral and exactly representable. */
+nnd_value nnd_value_number(double x);
+
 /* A number as .nnd text: integral values in full ("4294967295"), others
  * with 9 significant digits, enough to read a float32 back exactly. */
 const char *nnd_number_str(double x, char *buf, size_t n);

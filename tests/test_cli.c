@@ -87,14 +87,10 @@ static void test_ir_command_matches_golden(void) {
   int st;
   char *out = nnd("ir models/seeds/s002_q2_two_heads.nnd", &st);
   CU_ASSERT_EQUAL(st, 0);
-  char path[1024];
-  FILE *f = fopen(src_path("tests/golden/two_heads.ir", path, sizeof path), "rb");
-  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-  char expected[8192];
-  size_t n = fread(expected, 1, sizeof expected - 1, f);
-  expected[n] = '\0';
-  fclose(f);
+  char *expected = read_src_file("tests/golden/two_heads.ir");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(expected);
   CU_ASSERT_STRING_EQUAL(out ? out : "", expected);
+  free(expected);
   free(out);
 }
 

@@ -395,13 +395,10 @@ static void test_ir_dump_is_stable(void) {
   FILE *out = open_memstream(&buf, &len);
   nnd_ir_dump(m, out);
   fclose(out);
-  FILE *golden = fopen(src_path("tests/golden/two_heads.ir", path, sizeof path), "rb");
-  CU_ASSERT_PTR_NOT_NULL_FATAL(golden);
-  char expected[8192];
-  size_t n = fread(expected, 1, sizeof expected - 1, golden);
-  expected[n] = '\0';
-  fclose(golden);
+  char *expected = read_src_file("tests/golden/two_heads.ir");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(expected);
   CU_ASSERT_STRING_EQUAL(buf, expected);
+  free(expected);
   free(buf);
   nnd_model_free(m);
 }

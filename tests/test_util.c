@@ -58,6 +58,21 @@ const char *src_path(const char *rel, char *buf, size_t n) {
   return buf;
 }
 
+char *read_src_file(const char *rel) {
+  char path[1024];
+  FILE *f = fopen(src_path(rel, path, sizeof path), "rb");
+  if (!f) return NULL;
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&buf, &len);
+  char chunk[4096];
+  size_t n;
+  while (out && (n = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, n, out);
+  if (out) fclose(out);
+  fclose(f);
+  return buf;
+}
+
 char *run_command(const char *cmd, int *status) {
   char full[4096];
   snprintf(full, sizeof full, "%s 2>&1", cmd);

@@ -41,6 +41,9 @@ const nnd_node *node_named(const nnd_model *m, const char *name);
 /* The path of a file in the source tree ("models/fashion_cnn.nnd"). */
 const char *src_path(const char *rel, char *buf, size_t n);
 
+/* The whole of a file in the source tree (malloc'd), or NULL. */
+char *read_src_file(const char *rel);
+
 /* Run a shell command, capturing stdout+stderr (malloc'd) and its exit status. */
 char *run_command(const char *cmd, int *status);
 
