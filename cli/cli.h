@@ -20,7 +20,30 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 /* "421,642" */
 const char *cli_thousands(long long n, char *buf, size_t size);
 
+/* Global options, valid with every command and removed from argv by main:
+ * --plugin-dir DIR (repeatable) and --backend LIST. */
+typedef struct {
+  const char *plugin_dirs[16];
+  int n_plugin_dirs;
+  const char *backends;
+} cli_globals;
+extern cli_globals cli_options;
+
+/* Load plugins from --plugin-dir, NND_PLUGIN_PATH, the installed directory
+ * and, for an uninstalled nnd, the build tree next to the program. */
+void cli_load_plugins(void);
+
+/* Print a tensor as nested lists, %.6g, at most `limit` numbers (0: all). */
+void cli_print_tensor(FILE *out, const nnd_tensor *t, int64_t limit);
+
+/* Fill every input the model gives no value with seeded random data
+ * (floats in [-1, 1), class indices, 0/1 targets). */
+int cli_random_inputs(const nnd_model *m, nnd_session *s, uint64_t seed);
+
 int cmd_check(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
+int cmd_gradcheck(int argc, char **argv);
+int cmd_plugins(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_ir(int argc, char **argv);
 int cmd_help(int argc, char **argv);

@@ -28,6 +28,28 @@ static const help_entry entries[] = {
      "Print the IR: one line per node (%id = op name(inputs; params) attrs :\n"
      "type), then the losses and the train settings with defaults applied.\n"
      "The format is stable and versioned by its first line.\n"},
+    {"trace", "run a small network and print every value and gradient",
+     "usage: nnd trace FILE [--input NAME=VALUES]...\n\n"
+     "Run the model forward and backward once and print what a worked\n"
+     "backpropagation answer shows: the value of every node in order, each loss\n"
+     "and the total, then the gradient of every parameter and of every float\n"
+     "input (dL/dW), to 6 significant digits. Inputs take their literal values\n"
+     "from the model, or --input NAME=1,2,3 (brackets allowed; a multiple of the\n"
+     "per-sample size makes a batch), or seeded random values.\n"},
+    {"gradcheck", "compare backward with finite differences",
+     "usage: nnd gradcheck FILE [--tolerance T] [--eps E] [--samples K] [--batch N]\n"
+     "                          [--seed S]\n\n"
+     "For every trainable parameter, compare the gradient from backward with\n"
+     "central finite differences of the total loss, on up to K elements\n"
+     "(default 64) of each, and print the worst relative error per parameter.\n"
+     "Inputs without a value get seeded random data (batch N, default 2).\n"
+     "Elements on a kink (ReLU at 0, a pooling tie) are counted and skipped.\n"
+     "Exit status 1 when an error exceeds the tolerance (default 0.01).\n"},
+    {"plugins", "list plugins: what they register, or why they were refused",
+     "usage: nnd plugins\n\n"
+     "List every plugin file found on the search path (--plugin-dir DIR,\n"
+     "NND_PLUGIN_PATH, then the installed plugin directory): its name, version,\n"
+     "licence, ABI, kernels, ops and optimizers, or the reason it was refused.\n"},
     {"help", "show help for a command or an op",
      "usage: nnd help [COMMAND | OP]\n\n"
      "Without an argument, list the commands. With a command, show its usage;\n"
@@ -45,6 +67,9 @@ void cli_print_overview(FILE *out) {
                "usage: nnd COMMAND [ARGS]\n\ncommands:\n", nnd_version());
   for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++)
     fprintf(out, "  %-10s %s\n", entries[i].name, entries[i].summary);
+  fprintf(out, "\nglobal options (any command):\n"
+               "  --plugin-dir DIR   load plugins from DIR too (repeatable)\n"
+               "  --backend LIST     kernel preference, e.g. blas,openmp,naive\n");
   fprintf(out, "\n  nnd --version    print the version\n"
                "  nnd help OP      describe an op (nnd help ops lists them)\n\n"
                "See nnd(1) and, for the language, nnd.nnd(5).\n");

@@ -10,13 +10,50 @@ typedef struct {
 } command;
 
 static const command commands[] = {
-    {"check", cmd_check},
-    {"summary", cmd_summary},
-    {"ir", cmd_ir},
+    {"check", cmd_check},     {"summary", cmd_summary},     {"ir", cmd_ir},
+    {"trace", cmd_trace},     {"gradcheck", cmd_gradcheck}, {"plugins", cmd_plugins},
     {"help", cmd_help},
 };
 
+/* Take the global options out of argv, wherever they stand. */
+static int take_globals(int *argc, char **argv) {
+  int k = 1;
+  for (int i = 1; i < *argc; i++) {
+    const char *a = argv[i];
+    const char *value = NULL;
+    int is_dir = 0;
+    if (strcmp(a, "--plugin-dir") == 0 || strcmp(a, "--backend") == 0) {
+      if (i + 1 >= *argc) {
+        fprintf(stderr, "nnd: %s needs a value\n", a);
+        return -1;
+      }
+      is_dir = a[2] == 'p';
+      value = argv[++i];
+    } else if (strncmp(a, "--plugin-dir=", 13) == 0) {
+      is_dir = 1;
+      value = a + 13;
+    } else if (strncmp(a, "--backend=", 10) == 0) {
+      value = a + 10;
+    } else {
+      argv[k++] = argv[i];
+      continue;
+    }
+    if (!is_dir) {
+      cli_options.backends = value;
+    } else if (cli_options.n_plugin_dirs < 16) {
+      cli_options.plugin_dirs[cli_options.n_plugin_dirs++] = value;
+    } else {
+      fprintf(stderr, "nnd: at most 16 --plugin-dir\n");
+      return -1;
+    }
+  }
+  *argc = k;
+  argv[k] = NULL;
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (take_globals(&argc, argv) != 0) return EXIT_USAGE;
   if (argc < 2) {
     cli_print_overview(stderr);
     return EXIT_USAGE;
@@ -30,8 +67,12 @@ int main(int argc, char **argv) {
     cli_print_overview(stdout);
     return EXIT_OK;
   }
-  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    if (strcmp(commands[i].name, name) == 0) return commands[i].run(argc - 1, argv + 1);
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+    if (strcmp(commands[i].name, name) != 0) continue;
+    /* plugins first: they may define ops the model uses */
+    cli_load_plugins();
+    return commands[i].run(argc - 1, argv + 1);
+  }
   fprintf(stderr, "nnd: unknown command '%s'\n", name);
   cli_print_overview(stderr);
   return EXIT_USAGE;

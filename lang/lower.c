@@ -24,7 +24,8 @@ static const lval ERR = {LV_ERROR, -1, {0}};
 /* ---------------------------------------------------------- reporting */
 
 nnd_srcloc lower_srcloc(const lower_ctx *c, nnd_loc loc) {
-  nnd_srcloc s = {c->file, loc.line, loc.col};
+  /* the model's own copy of the file name: the IR outlives the diagnostics */
+  nnd_srcloc s = {c->m->path, loc.line, loc.col};
   return s;
 }
 
@@ -176,7 +177,9 @@ static int check_input_value(lower_ctx *c, const nnd_value *v, const nnd_type *t
     }
     nnd_type lt = nnd_type_float(0, nd, dim);
     nnd_type tail = nd > 0 ? nnd_type_float(0, nd - 1, dim + 1) : lt;
-    if (nnd_type_same_shape(&lt, t) || (nd > 0 && nnd_type_same_shape(&tail, t))) return 0;
+    /* a number fills every element; else one sample, or a batch of them */
+    if (nd == 0 || nnd_type_same_shape(&lt, t) || (nd > 0 && nnd_type_same_shape(&tail, t)))
+      return 0;
     char a[160], b[160];
     lower_error(c, loc, "the input is %s per sample, but the value has shape %s",
                 nnd_shape_str(t, a, sizeof a), nnd_shape_str(&lt, b, sizeof b));

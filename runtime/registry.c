@@ -18,7 +18,7 @@ typedef struct {
   int count, cap;
 } table;
 
-static table ops, calls;
+static table ops, calls, kernels, optimizers;
 static int standard_done;
 
 static int table_push(table *t, const void *schema, const char *origin) {
@@ -174,6 +174,81 @@ void nnd_registry_list(int kind, char *buf, size_t n) {
     }
     len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", name);
   }
+}
+
+int nnd_registry_add_kernel(const nnd_kernel *k, const char *origin, char *msg,
+                            size_t msg_n) {
+  const char *prev;
+  if (nnd_registry_find_kernel(k->op, k->backend, &prev)) {
+    snprintf(msg, msg_n, "kernel `%s` for backend `%s` is registered twice: by %s and by %s",
+             k->op, k->backend, prev, origin);
+    return -1;
+  }
+  if (table_push(&kernels, k, origin) != 0) {
+    snprintf(msg, msg_n, "out of memory registering kernel `%s`", k->op);
+    return -1;
+  }
+  return 0;
+}
+
+int nnd_registry_add_optimizer(const nnd_optimizer *o, const char *origin, char *msg,
+                               size_t msg_n) {
+  const char *prev;
+  if (nnd_registry_find_optimizer(o->name, &prev)) {
+    snprintf(msg, msg_n, "optimizer `%s` is registered twice: by %s and by %s", o->name,
+             prev, origin);
+    return -1;
+  }
+  if (table_push(&optimizers, o, origin) != 0) {
+    snprintf(msg, msg_n, "out of memory registering optimizer `%s`", o->name);
+    return -1;
+  }
+  return 0;
+}
+
+const nnd_kernel *nnd_registry_find_kernel(const char *op, const char *backend,
+                                           const char **origin) {
+  for (int i = 0; i < kernels.count; i++) {
+    const nnd_kernel *k = kernels.items[i].schema;
+    if (strcmp(k->op, op) == 0 && strcmp(k->backend, backend) == 0) {
+      if (origin) *origin = kernels.items[i].origin;
+      return k;
+    }
+  }
+  return NULL;
+}
+
+const nnd_optimizer *nnd_registry_find_optimizer(const char *name, const char **origin) {
+  for (int i = 0; i < optimizers.count; i++) {
+    const nnd_optimizer *o = optimizers.items[i].schema;
+    if (strcmp(o->name, name) == 0) {
+      if (origin) *origin = optimizers.items[i].origin;
+      return o;
+    }
+  }
+  return NULL;
+}
+
+int nnd_registry_kernel_count(void) { return kernels.count; }
+
+const nnd_kernel *nnd_registry_kernel_at(int i, const char **origin) {
+  if (i < 0 || i >= kernels.count) return NULL;
+  if (origin) *origin = kernels.items[i].origin;
+  return kernels.items[i].schema;
+}
+
+int nnd_registry_optimizer_count(void) { return optimizers.count; }
+
+const nnd_optimizer *nnd_registry_optimizer_at(int i, const char **origin) {
+  if (i < 0 || i >= optimizers.count) return NULL;
+  if (origin) *origin = optimizers.items[i].origin;
+  return optimizers.items[i].schema;
+}
+
+const char *nnd_registry_op_origin(const nnd_op_schema *s) {
+  for (int i = 0; i < ops.count; i++)
+    if (ops.items[i].schema == s) return ops.items[i].origin;
+  return NULL;
 }
 
 const char *nnd_call_kind_name(nnd_call_kind kind) {

@@ -26,6 +26,23 @@ int nnd_registry_add_call(const nnd_call_schema *s, const char *origin,
 const nnd_op_schema *nnd_registry_find_op(const char *name, int *ambiguous);
 const nnd_call_schema *nnd_registry_find_call(nnd_call_kind kind, const char *name);
 
+/* Kernels and optimizers, from plugins. A kernel is keyed by op and
+ * backend; an optimizer by name. */
+int nnd_registry_add_kernel(const nnd_kernel *k, const char *origin, char *msg,
+                            size_t msg_n);
+int nnd_registry_add_optimizer(const nnd_optimizer *o, const char *origin, char *msg,
+                               size_t msg_n);
+const nnd_kernel *nnd_registry_find_kernel(const char *op, const char *backend,
+                                           const char **origin);
+const nnd_optimizer *nnd_registry_find_optimizer(const char *name, const char **origin);
+int nnd_registry_kernel_count(void);
+const nnd_kernel *nnd_registry_kernel_at(int i, const char **origin);
+int nnd_registry_optimizer_count(void);
+const nnd_optimizer *nnd_registry_optimizer_at(int i, const char **origin);
+
+/* Who registered a schema, or NULL. */
+const char *nnd_registry_op_origin(const nnd_op_schema *s);
+
 /* Iteration, in registration order. */
 int nnd_registry_op_count(void);
 const nnd_op_schema *nnd_registry_op_at(int i, const char **origin);

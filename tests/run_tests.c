@@ -12,6 +12,10 @@ int main(void) {
   test_errors_register();
   test_models_register();
   test_cli_register();
+  test_naive_layers_register();
+  test_naive_math_register();
+  test_session_register();
+  test_plugins_register();
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   unsigned failed_tests = CU_get_number_of_tests_failed();

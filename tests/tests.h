@@ -22,6 +22,10 @@ void test_lang_register(void);
 void test_errors_register(void);
 void test_models_register(void);
 void test_cli_register(void);
+void test_naive_layers_register(void);
+void test_naive_math_register(void);
+void test_session_register(void);
+void test_plugins_register(void);
 
 /* Compile source text named "test.nnd"; NULL when it has errors (and then
  * the rendered diagnostics are printed, to make a failing test readable). */

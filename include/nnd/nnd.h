@@ -68,6 +68,76 @@ const char *nnd_model_node_op(const nnd_model *m, int i);
 int nnd_model_node_type(const nnd_model *m, int i, nnd_type *out);
 int64_t nnd_model_param_count(const nnd_model *m);
 
+/* -------------------------------------------------------------- plugins */
+
+/* Load plugins: each of dirs, then the colon-separated NND_PLUGIN_PATH,
+ * then the installed plugin directory. Refused files are remembered with
+ * their reason (see `nnd plugins`); a bad plugin never stops the others.
+ * Call before compiling a model that uses a plugin's ops. Returns how many
+ * plugins loaded. */
+int nnd_load_plugins(const char *const *dirs, int n_dirs);
+
+/* ------------------------------------------------------------- sessions */
+
+/* A session owns what running a model needs: the chosen kernel per node and
+ * every buffer (values, gradients, parameters, optimizer state, workspaces),
+ * allocated when the batch size is set and reused after that. The model
+ * must outlive the session. */
+typedef struct nnd_session nnd_session;
+
+typedef struct {
+  size_t size;              /* sizeof(nnd_session_options) */
+  const char *backends;     /* preference list, "blas,openmp,naive"; NULL: the
+                               NND_BACKEND environment variable, else all
+                               loaded backends with naive last */
+  int has_seed;             /* else the train block's seed */
+  uint64_t seed;
+} nnd_session_options;
+
+/* Returns 0, or -1 with a message in err (naming the op, its file:line:col
+ * and the backends tried when no kernel fits). */
+int nnd_session_new(const nnd_model *m, const nnd_session_options *opts,
+                    nnd_session **out, char *err, size_t err_size);
+void nnd_session_free(nnd_session *s);
+/* The last error of a session's calls. */
+const char *nnd_session_error(const nnd_session *s);
+
+/* Allocate for a batch size (no allocation happens afterwards while it
+ * stays the same). Inputs with a literal value in the model are filled. */
+int nnd_session_set_batch(nnd_session *s, int batch);
+/* The batch the model's literal input values imply, 0 when they give none. */
+int nnd_session_literal_batch(const nnd_session *s);
+int nnd_session_batch(const nnd_session *s);
+
+/* Copy n floats into an input (n = batch x per-sample elements; class
+ * labels as class indices). */
+int nnd_session_set_input(nnd_session *s, const char *name, const float *data, int64_t n);
+
+/* Forward (training: dropout on, batchnorm batch statistics), backward of
+ * the total loss, and one optimizer step with learning rate lr (lr < 0: the
+ * rate of the model's optimizer). */
+int nnd_session_forward(nnd_session *s, int training);
+int nnd_session_backward(nnd_session *s);
+int nnd_session_step(nnd_session *s, double lr);
+
+/* The total loss (weighted sum) and one term of it. */
+double nnd_session_loss(const nnd_session *s);
+int nnd_session_loss_count(const nnd_session *s);
+double nnd_session_loss_term(const nnd_session *s, int i, const char **node_name,
+                             double *weight);
+
+/* The value (or gradient, after backward) of a node by name. The tensor
+ * points into the session; it is valid until the next set_batch or free. */
+int nnd_session_value(const nnd_session *s, const char *name, nnd_tensor *out);
+int nnd_session_grad(const nnd_session *s, const char *name, nnd_tensor *out);
+
+/* The backend whose kernel runs a node ("naive"), or NULL for non-ops. */
+const char *nnd_session_backend(const nnd_session *s, const char *name);
+
+/* All trainable parameters as one flat buffer (and their gradients). */
+float *nnd_session_params(nnd_session *s, int64_t *n);
+float *nnd_session_param_grads(nnd_session *s, int64_t *n);
+
 #ifdef __cplusplus
 }
 #endif

@@ -170,6 +170,162 @@ typedef struct {
   int n_attrs;
 } nnd_call_schema;
 
+/* ------------------------------------------------------------- tensors */
+
+/* A tensor as kernels see it: float32, contiguous, row-major (NCHW). For a
+ * batched value dim[0] is the batch. Class labels are stored as floats
+ * holding the class index, binary targets as 0..1. */
+typedef struct {
+  float *data;
+  int ndim;
+  int64_t dim[NND_MAX_DIMS + 1];
+  int64_t numel;
+  int batched;                  /* dim[0] is the batch; per-sample dims follow */
+} nnd_tensor;
+
+/* -------------------------------------------------------------- kernels */
+
+typedef struct nnd_host nnd_host;
+typedef struct nnd_registrar nnd_registrar;
+
+/* What a kernel gets for one node. Forward reads inputs and writes output;
+ * backward reads grad_output (and inputs, output, workspace) and ADDS into
+ * grad_inputs[i].data (the executor zeroes gradients first, so a value used
+ * twice collects both); a grad_inputs[i].data of NULL needs no gradient.
+ * The workspace belongs to this node and lives from forward to backward. */
+typedef struct {
+  size_t size;                  /* sizeof(nnd_kernel_ctx) */
+  const nnd_host *host;
+  const char *op;               /* op name, for messages */
+  int n_inputs;                 /* data inputs, then the op's parameters */
+  nnd_tensor *inputs;           /* writable: batchnorm updates running stats */
+  nnd_tensor output;
+  const nnd_value *attrs;       /* index-aligned with the op schema's attrs */
+  int training;                 /* 0 in inference: dropout off, batchnorm running stats */
+  uint64_t seed;                /* per node and step, for dropout */
+  void *workspace;
+  size_t workspace_size;
+  const nnd_tensor *grad_output;/* backward only */
+  nnd_tensor *grad_inputs;      /* backward only; n_inputs of them */
+  char *message;                /* on failure, say why here */
+  size_t message_size;
+} nnd_kernel_ctx;
+
+typedef struct {
+  size_t size;                  /* sizeof(nnd_kernel) */
+  const char *op;               /* the op it computes */
+  const char *backend;          /* "naive", "openmp", "blas", ... */
+  int (*forward)(const nnd_kernel_ctx *ctx);
+  int (*backward)(const nnd_kernel_ctx *ctx);
+  /* optional: bytes of workspace this node needs (inputs and output shapes
+     are set, data pointers are not) */
+  size_t (*workspace)(const nnd_kernel_ctx *ctx);
+  /* optional: 0 when this kernel cannot run this node (some attribute
+     settings only); then the next backend in the preference list is tried */
+  int (*supports)(const nnd_kernel_ctx *ctx);
+} nnd_kernel;
+
+/* ----------------------------------------------------------- optimizers */
+
+/* One optimizer step over every trainable parameter, collated into one flat
+ * buffer (as KANN does), with its gradient and `state_floats` floats of
+ * state per parameter element, zeroed at the start. */
+typedef struct {
+  size_t size;                  /* sizeof(nnd_optim_ctx) */
+  const nnd_host *host;
+  float *params;
+  const float *grads;
+  float *state;
+  int64_t n;
+  const nnd_value *call;        /* the optimizer call, every attribute named */
+  double lr;                    /* the learning rate after the schedule */
+  int64_t step;                 /* 1 for the first step */
+  char *message;
+  size_t message_size;
+} nnd_optim_ctx;
+
+typedef struct {
+  size_t size;                  /* sizeof(nnd_optimizer) */
+  const char *name;             /* matches an optimizer call schema */
+  int state_floats;             /* per parameter element */
+  int (*step)(const nnd_optim_ctx *ctx);
+} nnd_optimizer;
+
+/* ---------------------------------------------------------------- host */
+
+/* Services the host gives a plugin. It starts with its size and only ever
+ * grows at the end: check `size` before using a member added later. */
+struct nnd_host {
+  size_t size;
+  unsigned abi_minor;
+  int (*register_kernel)(nnd_registrar *r, const nnd_kernel *k);
+  int (*register_op)(nnd_registrar *r, const nnd_op_schema *s);
+  int (*register_call)(nnd_registrar *r, const nnd_call_schema *s);
+  int (*register_optimizer)(nnd_registrar *r, const nnd_optimizer *o);
+  /* detail for a failed registration, shown with the plugin's path */
+  void (*report)(nnd_registrar *r, const char *message);
+  void *(*alloc)(size_t size);
+  void (*free)(void *p);
+};
+
+/* --------------------------------------------------------------- plugin */
+
+#define NND_ABI_MAJOR 1u
+#define NND_ABI_MINOR 0u
+
+/* The sizes of the ABI's types folded into one number: a plugin built
+ * against a different layout is refused even when the version matches (the
+ * way Lua's luaL_checkversion catches a mismatched build). */
+#define NND_ABI_FINGERPRINT                                                        \
+  ((uint32_t)(sizeof(nnd_type) * 1u + sizeof(nnd_value) * 3u +                      \
+              sizeof(nnd_attr_spec) * 7u + sizeof(nnd_op_schema) * 11u +            \
+              sizeof(nnd_infer) * 13u + sizeof(nnd_call_schema) * 17u +             \
+              sizeof(nnd_tensor) * 19u + sizeof(nnd_kernel_ctx) * 23u +             \
+              sizeof(nnd_kernel) * 29u + sizeof(nnd_optim_ctx) * 31u +              \
+              sizeof(nnd_optimizer) * 37u + sizeof(nnd_host) * 41u +                \
+              sizeof(void *) * 43u + NND_MAX_DIMS * 47u))
+
+typedef struct {
+  size_t size;                  /* sizeof(nnd_plugin_info) */
+  unsigned abi_major;           /* NND_ABI_MAJOR */
+  unsigned abi_minor;           /* NND_ABI_MINOR */
+  uint32_t fingerprint;         /* NND_ABI_FINGERPRINT */
+  const char *name;
+  const char *version;
+  const char *license;
+  const char *description;
+  /* Called only after the host has checked all of the above. Register
+     everything through host; return 0, or -1 after host->report(). */
+  int (*register_plugin)(const nnd_host *host, nnd_registrar *r);
+} nnd_plugin_info;
+
+/* The one symbol a plugin exports. It returns a static descriptor and runs
+ * no other code. */
+#define NND_PLUGIN_ENTRY_NAME "nnd_plugin_entry"
+typedef const nnd_plugin_info *(*nnd_plugin_entry_fn)(void);
+
+#if defined(__GNUC__)
+#define NND_PLUGIN_EXPORT __attribute__((visibility("default")))
+#else
+#define NND_PLUGIN_EXPORT
+#endif
+
+/* Reading a call's argument by name: optimizers get their call this way. */
+static inline const nnd_value *nnd_call_arg(const nnd_value *call, const char *name) {
+  for (int i = 0; call && call->names && i < call->count; i++) {
+    const char *a = call->names[i], *b = name;
+    if (!a) continue;
+    while (*a && *a == *b) a++, b++;
+    if (*a == *b) return &call->items[i];
+  }
+  return (const nnd_value *)0;
+}
+
+/* An attribute as a number (0 when unset), and as an int list entry. */
+static inline double nnd_num(const nnd_value *v, double fallback) {
+  return v && (v->kind == NND_VAL_NUMBER || v->kind == NND_VAL_BOOL) ? v->num : fallback;
+}
+
 /* ------------------------------------------------- helpers for schemas */
 
 /* The attribute `name` of ctx, or NULL when the schema has no such attribute

@@ -1,0 +1,90 @@
+/* cli_runtime.c — what the commands that run a model share: plugin loading,
+ * printing tensors, random inputs. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "ir.h"
+#include "rng.h"
+#include "shape.h"
+
+cli_globals cli_options;
+
+static int is_dir(const char *p) {
+  struct stat st;
+  return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+void cli_load_plugins(void) {
+  const char *dirs[20];
+  int n = 0;
+  for (int i = 0; i < cli_options.n_plugin_dirs; i++) dirs[n++] = cli_options.plugin_dirs[i];
+  /* An nnd run from its build tree finds the plugins built beside it (the
+     real program sits in .libs/ under libtool); an installed one has no
+     such directory and uses the installed plugins. */
+  static char here[PATH_MAX], build1[PATH_MAX + 32], build2[PATH_MAX + 32];
+  ssize_t len = readlink("/proc/self/exe", here, sizeof here - 1);
+  if (len > 0) {
+    here[len] = '\0';
+    char *slash = strrchr(here, '/');
+    if (slash) *slash = '\0';
+    snprintf(build1, sizeof build1, "%s/plugins/.libs", here);
+    snprintf(build2, sizeof build2, "%s/../plugins/.libs", here);
+    if (is_dir(build1)) dirs[n++] = build1;
+    else if (is_dir(build2)) dirs[n++] = build2;
+  }
+  nnd_load_plugins(dirs, n);
+}
+
+static void print_rec(FILE *out, const nnd_tensor *t, int d, int64_t *at, int64_t limit,
+                      int *cut) {
+  if (t->ndim == 0) {
+    fprintf(out, "%.6g", t->data[0]);
+    return;
+  }
+  fputc('[', out);
+  for (int64_t i = 0; i < t->dim[d]; i++) {
+    if (*cut) break;
+    if (i) fputs(", ", out);
+    if (d == t->ndim - 1) {
+      if (limit > 0 && *at >= limit) {
+        fputs("...", out);
+        *cut = 1;
+        break;
+      }
+      fprintf(out, "%.6g", t->data[(*at)++]);
+    } else {
+      print_rec(out, t, d + 1, at, limit, cut);
+    }
+  }
+  fputc(']', out);
+}
+
+void cli_print_tensor(FILE *out, const nnd_tensor *t, int64_t limit) {
+  int64_t at = 0;
+  int cut = 0;
+  print_rec(out, t, 0, &at, limit, &cut);
+}
+
+int cli_random_inputs(const nnd_model *m, nnd_session *s, uint64_t seed) {
+  for (int id = 0; id < m->n_nodes; id++) {
+    const nnd_node *n = &m->nodes[id];
+    if (n->kind != NND_NODE_INPUT || n->value.kind != NND_VAL_NONE) continue;
+    nnd_tensor t;
+    if (nnd_session_value(s, n->name, &t) != 0) continue;
+    nnd_rng rng = nnd_rng_for(seed, n->name);
+    for (int64_t i = 0; i < t.numel; i++) {
+      if (n->type.dtype == NND_CLASS)
+        t.data[i] = (float)(nnd_rng_next(&rng) % (uint64_t)n->type.classes);
+      else if (n->type.dtype == NND_BINARY)
+        t.data[i] = (float)(nnd_rng_next(&rng) & 1);
+      else
+        t.data[i] = (float)(2 * nnd_rng_uniform(&rng) - 1);
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,180 @@
+/* cmd_trace.c — `nnd trace FILE [--input NAME=VALUES]...`: everything a
+ * worked backpropagation answer shows: the value of every node in order,
+ * each loss and the total, then the gradient of every parameter and of every
+ * float input, with names and shapes, to 6 significant digits. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ir.h"
+#include "shape.h"
+
+#define MAX_OVERRIDES 32
+
+/* "1, 2, 3" or "[[1, 2], [3, 4]]": the numbers, brackets ignored. */
+static int parse_values(const char *text, float **out, int64_t *n) {
+  size_t cap = 16;
+  float *v = malloc(cap * sizeof *v);
+  int64_t k = 0;
+  const char *p = text;
+  while (v && *p) {
+    if (strchr("[], \t", *p)) {
+      p++;
+      continue;
+    }
+    char *end;
+    errno = 0;
+    double x = strtod(p, &end);
+    if (end == p || errno == ERANGE) {
+      free(v);
+      return -1;
+    }
+    if ((size_t)k == cap) {
+      cap *= 2;
+      float *nv = realloc(v, cap * sizeof *nv);
+      if (!nv) break;
+      v = nv;
+    }
+    v[k++] = (float)x;
+    p = end;
+  }
+  if (!v) return -1;
+  *out = v;
+  *n = k;
+  return 0;
+}
+
+static const char *dims_str(const nnd_tensor *t, char *buf, size_t size) {
+  size_t len = (size_t)snprintf(buf, size, "[");
+  for (int i = 0; i < t->ndim && len < size; i++)
+    len += (size_t)snprintf(buf + len, size - len, "%s%lld", i ? ", " : "",
+                            (long long)t->dim[i]);
+  if (len < size) snprintf(buf + len, size - len, "]");
+  return buf;
+}
+
+static void print_node(nnd_session *s, const nnd_node *n, size_t w) {
+  nnd_tensor t;
+  if (nnd_session_value(s, n->name, &t) != 0) return;
+  const char *op = n->kind == NND_NODE_OP ? n->op->name
+                   : n->kind == NND_NODE_INPUT ? "input"
+                   : n->kind == NND_NODE_PARAM ? "param" : "const";
+  char shape[128];
+  printf("  %-*s  %-14s %-16s ", (int)w, n->name, op, dims_str(&t, shape, sizeof shape));
+  cli_print_tensor(stdout, &t, 256);
+  putchar('\n');
+}
+
+static int apply_inputs(nnd_session *s, char **specs, int n_specs) {
+  /* the batch follows the first input given */
+  for (int i = 0; i < n_specs; i++) {
+    char *eq = strchr(specs[i], '=');
+    if (!eq) return cli_usage_error("trace", "--input takes NAME=VALUES, got '%s'", specs[i]);
+    *eq = '\0';
+    float *v;
+    int64_t n;
+    if (parse_values(eq + 1, &v, &n) != 0)
+      return cli_usage_error("trace", "cannot read the numbers of --input %s", specs[i]);
+    nnd_tensor t;
+    if (nnd_session_value(s, specs[i], &t) != 0) {
+      free(v);
+      return cli_usage_error("trace", "the model has no input `%s`", specs[i]);
+    }
+    int64_t per = t.numel / nnd_session_batch(s);
+    if (per == 0 || n % per != 0) {
+      free(v);
+      return cli_usage_error("trace", "--input %s: %lld values do not make whole samples "
+                                      "of %lld", specs[i], (long long)n, (long long)per);
+    }
+    if (i == 0 && nnd_session_set_batch(s, (int)(n / per)) != 0) {
+      free(v);
+      fprintf(stderr, "nnd trace: %s\n", nnd_session_error(s));
+      return EXIT_MODEL;
+    }
+    int rc = nnd_session_set_input(s, specs[i], v, n);
+    free(v);
+    if (rc != 0) {
+      fprintf(stderr, "nnd trace: %s\n", nnd_session_error(s));
+      return EXIT_USAGE;
+    }
+  }
+  return EXIT_OK;
+}
+
+int cmd_trace(int argc, char **argv) {
+  const char *file = NULL;
+  char *specs[MAX_OVERRIDES];
+  int n_specs = 0;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--input") == 0 && i + 1 < argc) {
+      if (n_specs == MAX_OVERRIDES) return cli_usage_error("trace", "too many --input");
+      specs[n_specs++] = argv[++i];
+    } else if (strncmp(argv[i], "--input=", 8) == 0) {
+      if (n_specs == MAX_OVERRIDES) return cli_usage_error("trace", "too many --input");
+      specs[n_specs++] = argv[i] + 8;
+    } else if (argv[i][0] == '-') {
+      return cli_usage_error("trace", "unknown option '%s'", argv[i]);
+    } else if (file) {
+      return cli_usage_error("trace", "expected one model file");
+    } else {
+      file = argv[i];
+    }
+  }
+  if (!file) return cli_usage_error("trace", "expected a model file");
+  nnd_model *m = NULL;
+  if (cli_compile(file, &m) != EXIT_OK) return EXIT_MODEL;
+  nnd_session *s = NULL;
+  char err[1024];
+  nnd_session_options opts = {sizeof opts, cli_options.backends, 0, 0};
+  if (nnd_session_new(m, &opts, &s, err, sizeof err) != 0) {
+    fprintf(stderr, "nnd trace: %s\n", err);
+    nnd_model_free(m);
+    return EXIT_MODEL;
+  }
+  int status = apply_inputs(s, specs, n_specs);
+  if (status == EXIT_OK && n_specs == 0 && nnd_session_literal_batch(s) == 0)
+    cli_random_inputs(m, s, 1);
+  if (status == EXIT_OK &&
+      (nnd_session_forward(s, 1) != 0 || nnd_session_backward(s) != 0)) {
+    fprintf(stderr, "nnd trace: %s\n", nnd_session_error(s));
+    status = EXIT_MODEL;
+  }
+  if (status == EXIT_OK) {
+    size_t w = 4;
+    for (int i = 0; i < m->n_nodes; i++)
+      if (strlen(m->nodes[i].name) > w) w = strlen(m->nodes[i].name);
+    w += 4;  /* room for "dL/d" */
+    if (w > 44) w = 44;
+    printf("model %s, batch %d\n\nforward\n", m->name, nnd_session_batch(s));
+    for (int i = 0; i < m->n_nodes; i++) print_node(s, &m->nodes[i], w);
+    printf("\nlosses\n");
+    for (int i = 0; i < nnd_session_loss_count(s); i++) {
+      const char *name;
+      double weight;
+      double v = nnd_session_loss_term(s, i, &name, &weight);
+      printf("  %-*s  %.6g", (int)w, name, v);
+      if (weight != 1) printf("  (weight %g)", weight);
+      putchar('\n');
+    }
+    printf("  %-*s  %.6g\n\ngradients\n", (int)w, "total loss", nnd_session_loss(s));
+    for (int i = 0; i < m->n_nodes; i++) {
+      const nnd_node *n = &m->nodes[i];
+      int want = (n->kind == NND_NODE_PARAM && n->trainable) ||
+                 (n->kind == NND_NODE_INPUT && n->type.dtype == NND_FLOAT);
+      nnd_tensor g;
+      if (!want || nnd_session_grad(s, n->name, &g) != 0) continue;
+      char label[128];
+      snprintf(label, sizeof label, "dL/d%s", n->name);
+      char shape[128];
+      printf("  %-*s  %-14s %-16s ", (int)w, label,
+             n->kind == NND_NODE_INPUT ? "input" : "param", dims_str(&g, shape, sizeof shape));
+      cli_print_tensor(stdout, &g, 256);
+      putchar('\n');
+    }
+  }
+  nnd_session_free(s);
+  nnd_model_free(m);
+  return status;
+}

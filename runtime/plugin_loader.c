@@ -1,0 +1,352 @@
+/* plugin_loader.c — finding, checking and registering plugins.
+ *
+ * The order is GStreamer's: open the file, read the descriptor, and check its
+ * size, ABI version and type-layout fingerprint BEFORE running any plugin
+ * code; only then call its register function. Registrations are staged and
+ * committed only when the whole plugin is sound (no duplicate, no kernel for
+ * an op nobody defines), so a bad plugin leaves no trace and never stops the
+ * good ones. Refusals are kept with the file's path, for `nnd plugins`. */
+#include "plugin_loader.h"
+
+#include <nnd/nnd.h>
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "registry.h"
+
+#define MAX_STAGED 1024
+
+struct nnd_registrar {
+  const char *path;
+  const nnd_kernel *kernels[MAX_STAGED];
+  const nnd_op_schema *ops[MAX_STAGED];
+  const nnd_call_schema *calls[MAX_STAGED];
+  const nnd_optimizer *optimizers[MAX_STAGED];
+  int n_kernels, n_ops, n_calls, n_optimizers;
+  int failed;
+  char message[512];
+};
+
+static nnd_plugin_record *records;
+static int n_records, cap_records;
+
+static void fail(nnd_registrar *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void fail(nnd_registrar *r, const char *fmt, ...) {
+  if (r->failed) return;  /* the first problem is the one to fix */
+  r->failed = 1;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(r->message, sizeof r->message, fmt, ap);
+  va_end(ap);
+}
+
+/* A descriptor from a plugin must be at least as large as this host's
+ * version of it: plugins built against an older header are refused here
+ * rather than read past their end. */
+#define CHECK_SIZE(r, obj, what, name)                                               \
+  do {                                                                               \
+    if (!(obj) || (obj)->size < sizeof *(obj)) {                                     \
+      fail(r, "%s `%s` has size %zu, expected %zu", what, (obj) && (name) ? (name)   \
+           : "?", (obj) ? (size_t)(obj)->size : (size_t)0, sizeof *(obj));           \
+      return -1;                                                                     \
+    }                                                                                \
+  } while (0)
+
+static int reg_kernel(nnd_registrar *r, const nnd_kernel *k) {
+  CHECK_SIZE(r, k, "kernel", k ? k->op : NULL);
+  if (!k->op || !k->backend || !k->forward || !k->backward) {
+    fail(r, "kernel `%s` lacks an op name, a backend, a forward or a backward",
+         k->op ? k->op : "?");
+    return -1;
+  }
+  if (r->n_kernels == MAX_STAGED) return fail(r, "too many kernels"), -1;
+  r->kernels[r->n_kernels++] = k;
+  return 0;
+}
+
+static int reg_op(nnd_registrar *r, const nnd_op_schema *s) {
+  CHECK_SIZE(r, s, "op schema", s ? s->name : NULL);
+  if (!s->name || !s->infer) return fail(r, "an op schema lacks a name or infer"), -1;
+  if (r->n_ops == MAX_STAGED) return fail(r, "too many ops"), -1;
+  r->ops[r->n_ops++] = s;
+  return 0;
+}
+
+static int reg_call(nnd_registrar *r, const nnd_call_schema *s) {
+  CHECK_SIZE(r, s, "call schema", s ? s->name : NULL);
+  if (!s->name) return fail(r, "a call schema lacks a name"), -1;
+  if (r->n_calls == MAX_STAGED) return fail(r, "too many calls"), -1;
+  r->calls[r->n_calls++] = s;
+  return 0;
+}
+
+static int reg_optimizer(nnd_registrar *r, const nnd_optimizer *o) {
+  CHECK_SIZE(r, o, "optimizer", o ? o->name : NULL);
+  if (!o->name || !o->step) return fail(r, "an optimizer lacks a name or step"), -1;
+  if (r->n_optimizers == MAX_STAGED) return fail(r, "too many optimizers"), -1;
+  r->optimizers[r->n_optimizers++] = o;
+  return 0;
+}
+
+static void report(nnd_registrar *r, const char *message) {
+  fail(r, "%s", message ? message : "registration failed");
+}
+
+static const nnd_host host = {
+    .size = sizeof(nnd_host),
+    .abi_minor = NND_ABI_MINOR,
+    .register_kernel = reg_kernel,
+    .register_op = reg_op,
+    .register_call = reg_call,
+    .register_optimizer = reg_optimizer,
+    .report = report,
+    .alloc = malloc,
+    .free = free,
+};
+
+const nnd_host *nnd_plugin_host(void) { return &host; }
+
+static int staged_op(const nnd_registrar *r, const char *name) {
+  for (int i = 0; i < r->n_ops; i++)
+    if (strcmp(r->ops[i]->name, name) == 0) return 1;
+  return 0;
+}
+
+/* Check everything staged against the registry, then commit it all. */
+static int commit(nnd_registrar *r) {
+  char msg[512];
+  for (int i = 0; i < r->n_ops; i++) {
+    const nnd_op_schema *prev = nnd_registry_find_op(r->ops[i]->name, NULL);
+    if (prev && strcmp(prev->name, r->ops[i]->name) == 0)
+      return fail(r, "op `%s` is already defined by %s", r->ops[i]->name,
+                  nnd_registry_op_origin(prev)), -1;
+    for (int j = 0; j < i; j++)
+      if (strcmp(r->ops[j]->name, r->ops[i]->name) == 0)
+        return fail(r, "op `%s` is registered twice by this plugin", r->ops[i]->name), -1;
+  }
+  for (int i = 0; i < r->n_kernels; i++) {
+    const nnd_kernel *k = r->kernels[i];
+    const char *prev;
+    if (nnd_registry_find_kernel(k->op, k->backend, &prev))
+      return fail(r, "kernel `%s` for backend `%s` is already registered by %s", k->op,
+                  k->backend, prev), -1;
+    for (int j = 0; j < i; j++)
+      if (strcmp(r->kernels[j]->op, k->op) == 0 &&
+          strcmp(r->kernels[j]->backend, k->backend) == 0)
+        return fail(r, "kernel `%s` for backend `%s` is registered twice by this plugin",
+                    k->op, k->backend), -1;
+    if (!nnd_registry_find_op(k->op, NULL) && !staged_op(r, k->op))
+      return fail(r, "kernel for op `%s`, which no schema defines", k->op), -1;
+  }
+  for (int i = 0; i < r->n_optimizers; i++) {
+    const char *prev;
+    if (nnd_registry_find_optimizer(r->optimizers[i]->name, &prev))
+      return fail(r, "optimizer `%s` is already registered by %s", r->optimizers[i]->name,
+                  prev), -1;
+  }
+  for (int i = 0; i < r->n_calls; i++)
+    if (nnd_registry_find_call(r->calls[i]->kind, r->calls[i]->name))
+      return fail(r, "`%s` is already defined", r->calls[i]->name), -1;
+  /* nothing can fail below but memory */
+  for (int i = 0; i < r->n_ops; i++)
+    if (nnd_registry_add_op(r->ops[i], r->path, msg, sizeof msg)) return fail(r, "%s", msg), -1;
+  for (int i = 0; i < r->n_calls; i++)
+    if (nnd_registry_add_call(r->calls[i], r->path, msg, sizeof msg))
+      return fail(r, "%s", msg), -1;
+  for (int i = 0; i < r->n_kernels; i++)
+    if (nnd_registry_add_kernel(r->kernels[i], r->path, msg, sizeof msg))
+      return fail(r, "%s", msg), -1;
+  for (int i = 0; i < r->n_optimizers; i++)
+    if (nnd_registry_add_optimizer(r->optimizers[i], r->path, msg, sizeof msg))
+      return fail(r, "%s", msg), -1;
+  return 0;
+}
+
+static nnd_plugin_record *new_record(const char *path) {
+  if (n_records == cap_records) {
+    int cap = cap_records ? cap_records * 2 : 8;
+    nnd_plugin_record *r = realloc(records, (size_t)cap * sizeof *r);
+    if (!r) return NULL;
+    records = r;
+    cap_records = cap;
+  }
+  nnd_plugin_record *rec = &records[n_records];
+  memset(rec, 0, sizeof *rec);
+  rec->path = strdup(path);
+  if (!rec->path) return NULL;
+  n_records++;
+  return rec;
+}
+
+static void refuse(nnd_plugin_record *rec, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void refuse(nnd_plugin_record *rec, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(rec->error, sizeof rec->error, fmt, ap);
+  va_end(ap);
+  rec->loaded = 0;
+}
+
+int nnd_plugin_load_file(const char *path) {
+  char real[PATH_MAX];
+  const char *key = realpath(path, real) ? real : path;
+  for (int i = 0; i < n_records; i++)
+    if (strcmp(records[i].path, key) == 0) return records[i].loaded ? 0 : -1;
+  nnd_plugin_record *rec = new_record(key);
+  if (!rec) return -1;
+  void *h = dlopen(key, RTLD_NOW | RTLD_LOCAL);
+  if (!h) {
+    const char *e = dlerror();
+    refuse(rec, "not a loadable shared object: %s", e ? e : "dlopen failed");
+    return -1;
+  }
+  nnd_plugin_entry_fn entry = NULL;
+  *(void **)&entry = dlsym(h, NND_PLUGIN_ENTRY_NAME);
+  if (!entry) {
+    refuse(rec, "no entry point: it does not export %s()", NND_PLUGIN_ENTRY_NAME);
+    dlclose(h);
+    return -1;
+  }
+  const nnd_plugin_info *info = entry();
+  if (!info || info->size < sizeof *info) {
+    refuse(rec, "its descriptor is %s", info ? "smaller than this nnd's (an older ABI?)"
+                                             : "missing (the entry point returned NULL)");
+    dlclose(h);
+    return -1;
+  }
+  rec->abi_major = info->abi_major;
+  rec->abi_minor = info->abi_minor;
+  if (info->abi_major != NND_ABI_MAJOR || info->abi_minor > NND_ABI_MINOR) {
+    refuse(rec, "built for plugin ABI %u.%u, but this nnd has ABI %u.%u", info->abi_major,
+           info->abi_minor, NND_ABI_MAJOR, NND_ABI_MINOR);
+    dlclose(h);
+    return -1;
+  }
+  if (info->fingerprint != NND_ABI_FINGERPRINT) {
+    refuse(rec, "built against a different layout of the ABI's types (fingerprint %u, "
+                "expected %u): rebuild it with this nnd's <nnd/plugin.h>",
+           (unsigned)info->fingerprint, (unsigned)NND_ABI_FINGERPRINT);
+    dlclose(h);
+    return -1;
+  }
+  if (!info->name || !info->register_plugin) {
+    refuse(rec, "its descriptor has no name or no register function");
+    dlclose(h);
+    return -1;
+  }
+  for (int i = 0; i < n_records - 1; i++)
+    if (records[i].loaded && strcmp(records[i].name, info->name) == 0) {
+      refuse(rec, "a plugin named `%s` is already loaded from %s", info->name,
+             records[i].path);
+      rec->duplicate = 1;
+      dlclose(h);
+      return -1;
+    }
+  rec->name = info->name;
+  rec->version = info->version ? info->version : "";
+  rec->license = info->license ? info->license : "";
+  rec->description = info->description ? info->description : "";
+  nnd_registrar *r = calloc(1, sizeof *r);
+  if (!r) {
+    refuse(rec, "out of memory");
+    dlclose(h);
+    return -1;
+  }
+  r->path = rec->path;
+  nnd_registry_init_standard();
+  int rc = info->register_plugin(&host, r);
+  if (rc != 0 && !r->failed) fail(r, "its register function failed");
+  if (!r->failed) commit(r);
+  if (r->failed) {
+    refuse(rec, "%s", r->message);
+    free(r);
+    dlclose(h);
+    return -1;
+  }
+  rec->n_kernels = r->n_kernels;
+  rec->n_ops = r->n_ops;
+  rec->n_calls = r->n_calls;
+  rec->n_optimizers = r->n_optimizers;
+  rec->loaded = 1;
+  rec->handle = h;  /* kept open: its code is registered */
+  free(r);
+  return 0;
+}
+
+static int by_name(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int nnd_plugin_load_dir(const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d) return -1;
+  char **names = NULL;
+  size_t n = 0, cap = 0;
+  struct dirent *e;
+  while ((e = readdir(d))) {
+    size_t len = strlen(e->d_name);
+    if (len < 4 || strcmp(e->d_name + len - 3, ".so") != 0) continue;
+    if (n == cap) {
+      cap = cap ? cap * 2 : 16;
+      char **nn = realloc(names, cap * sizeof *nn);
+      if (!nn) break;
+      names = nn;
+    }
+    names[n] = strdup(e->d_name);
+    if (names[n]) n++;
+  }
+  closedir(d);
+  /* sorted, so the same directory always loads in the same order */
+  if (n) qsort(names, n, sizeof *names, by_name);
+  int loaded = 0;
+  for (size_t i = 0; i < n; i++) {
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && nnd_plugin_load_file(path) == 0)
+      loaded++;
+    free(names[i]);
+  }
+  free(names);
+  return loaded;
+}
+
+int nnd_plugin_load_search_path(const char *const *dirs, int n_dirs) {
+  int loaded = 0;
+  for (int i = 0; i < n_dirs; i++) {
+    int k = nnd_plugin_load_dir(dirs[i]);
+    if (k > 0) loaded += k;
+  }
+  const char *env = getenv("NND_PLUGIN_PATH");
+  if (env && *env) {
+    char *copy = strdup(env);
+    for (char *save = NULL, *p = copy ? strtok_r(copy, ":", &save) : NULL; p;
+         p = strtok_r(NULL, ":", &save)) {
+      int k = nnd_plugin_load_dir(p);
+      if (k > 0) loaded += k;
+    }
+    free(copy);
+  }
+  int k = nnd_plugin_load_dir(NND_PLUGINDIR);
+  if (k > 0) loaded += k;
+  return loaded;
+}
+
+int nnd_plugin_count(void) { return n_records; }
+
+const nnd_plugin_record *nnd_plugin_at(int i) {
+  return i >= 0 && i < n_records ? &records[i] : NULL;
+}
+
+int nnd_load_plugins(const char *const *dirs, int n_dirs) {
+  nnd_registry_init_standard();
+  return nnd_plugin_load_search_path(dirs, n_dirs);
+}

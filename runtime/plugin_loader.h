@@ -1,0 +1,38 @@
+/* plugin_loader.h — loading plugins into the registry, and what became of
+ * each file that was tried. */
+#ifndef NND_PLUGIN_LOADER_H
+#define NND_PLUGIN_LOADER_H
+
+#include <nnd/plugin.h>
+
+#ifndef NND_PLUGINDIR
+#define NND_PLUGINDIR "/usr/local/lib/nnd/plugins"
+#endif
+
+typedef struct {
+  char *path;            /* resolved path, also the origin of its registrations */
+  int loaded;
+  int duplicate;         /* skipped: a plugin of this name was loaded already */
+  const char *name, *version, *license, *description;
+  unsigned abi_major, abi_minor;
+  int n_kernels, n_ops, n_calls, n_optimizers;
+  void *handle;
+  char error[600];       /* why it was refused */
+} nnd_plugin_record;
+
+/* Load one file; 0 when registered, -1 when refused (see its record). A file
+ * already tried is not tried again. */
+int nnd_plugin_load_file(const char *path);
+/* Every *.so of a directory, in name order; returns how many loaded, -1 when
+ * the directory cannot be read. */
+int nnd_plugin_load_dir(const char *dir);
+/* The search path: dirs (--plugin-dir), then NND_PLUGIN_PATH (colon-
+ * separated), then the installed NND_PLUGINDIR. Returns how many loaded. */
+int nnd_plugin_load_search_path(const char *const *dirs, int n_dirs);
+
+int nnd_plugin_count(void);
+const nnd_plugin_record *nnd_plugin_at(int i);
+
+const nnd_host *nnd_plugin_host(void);
+
+#endif

@@ -1,0 +1,555 @@
+/* session.c — the executor: a compiled model, the kernel chosen for each
+ * node, and every buffer a forward, backward and optimizer step need.
+ *
+ * Memory is planned, not grown: parameters, their gradients and optimizer
+ * state live in flat buffers made once (KANN's collated layout, so an
+ * optimizer is one loop); activations, their gradients and workspaces are one
+ * block sized when the batch is set. Nothing is allocated inside a step. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nnd/nnd.h>
+
+#include "attr.h"
+#include "init.h"
+#include "ir.h"
+#include "registry.h"
+#include "shape.h"
+
+#define MAX_BACKENDS 16
+
+struct nnd_session {
+  const nnd_model *m;
+  int batch;
+  const nnd_kernel **kernel;  /* per node; NULL for non-ops */
+  const char **backend;
+  nnd_tensor *val, *grad;     /* per node; grad data NULL where none flows */
+  nnd_tensor **in_val, **in_grad; /* per op node, its inputs' tensors */
+  int *needs_grad;            /* on a path to a loss */
+  void **ws;                  /* per node, into ws_block */
+  size_t *ws_size;
+  char *ws_block;
+  float *params, *param_grads, *frozen, *fixed, *fixed_grads, *batch_block;
+  int64_t n_params;
+  float *opt_state;
+  const nnd_optimizer *opt;
+  const nnd_value *opt_call;
+  double default_lr;
+  int64_t steps;
+  uint64_t seed;
+  double total;
+  double *loss_values;
+  char error[1024];
+};
+
+static int set_error(nnd_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int set_error(nnd_session *s, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(s->error, sizeof s->error, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+/* "file:line:col: node `x` (conv2d)" for messages about a node */
+static const char *where(const nnd_node *n, char *buf, size_t size) {
+  snprintf(buf, size, "%s:%d:%d: node `%s` (%s)", n->loc.file ? n->loc.file : "?",
+           n->loc.line, n->loc.col, n->name, n->kind == NND_NODE_OP ? n->op->name : "value");
+  return buf;
+}
+
+static void shape_for(const nnd_type *t, int batch, nnd_tensor *x) {
+  int k = 0;
+  x->batched = t->batched;
+  if (t->batched) x->dim[k++] = batch;
+  for (int i = 0; i < t->ndim; i++) x->dim[k++] = t->dim[i];
+  x->ndim = k;
+  x->numel = 1;
+  for (int i = 0; i < k; i++) x->numel *= x->dim[i];
+}
+
+/* ------------------------------------------------------------ kernels */
+
+static int parse_backends(const char *list, const char **out, char store[][32]) {
+  int n = 0;
+  while (list && *list && n < MAX_BACKENDS) {
+    const char *comma = strchr(list, ',');
+    size_t len = comma ? (size_t)(comma - list) : strlen(list);
+    if (len > 0 && len < 32) {
+      memcpy(store[n], list, len);
+      store[n][len] = '\0';
+      out[n] = store[n];
+      n++;
+    }
+    list = comma ? comma + 1 : NULL;
+  }
+  return n;
+}
+
+/* Default preference: every backend that registered kernels, in the order
+ * they appeared, with the reference `naive` last. */
+static int default_backends(const char **out) {
+  int n = 0, has_naive = 0;
+  for (int i = 0; i < nnd_registry_kernel_count() && n < MAX_BACKENDS; i++) {
+    const char *b = nnd_registry_kernel_at(i, NULL)->backend;
+    if (strcmp(b, "naive") == 0) {
+      has_naive = 1;
+      continue;
+    }
+    int seen = 0;
+    for (int k = 0; k < n; k++) seen |= strcmp(out[k], b) == 0;
+    if (!seen) out[n++] = b;
+  }
+  if (has_naive && n < MAX_BACKENDS) out[n++] = "naive";
+  return n;
+}
+
+static nnd_kernel_ctx node_ctx(nnd_session *s, int id, int training) {
+  const nnd_node *n = &s->m->nodes[id];
+  nnd_kernel_ctx c;
+  memset(&c, 0, sizeof c);
+  c.size = sizeof c;
+  c.op = n->op->name;
+  c.n_inputs = n->n_inputs;
+  c.inputs = s->in_val[id];
+  c.output = s->val[id];
+  c.attrs = n->attrs;
+  c.training = training;
+  c.seed = s->seed ^ ((uint64_t)id * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)s->steps << 32);
+  c.workspace = s->ws[id];
+  c.workspace_size = s->ws_size[id];
+  c.message = s->error;
+  c.message_size = sizeof s->error;
+  return c;
+}
+
+static int choose_kernels(nnd_session *s, const char *const *backends, int nb) {
+  const nnd_model *m = s->m;
+  for (int id = 0; id < m->n_nodes; id++) {
+    const nnd_node *n = &m->nodes[id];
+    if (n->kind != NND_NODE_OP) continue;
+    for (int b = 0; b < nb && !s->kernel[id]; b++) {
+      const nnd_kernel *k = nnd_registry_find_kernel(n->op->name, backends[b], NULL);
+      if (!k) continue;
+      if (k->supports) {
+        nnd_kernel_ctx c = node_ctx(s, id, 1);
+        if (!k->supports(&c)) continue;
+      }
+      s->kernel[id] = k;
+      s->backend[id] = k->backend;
+    }
+    if (!s->kernel[id]) {
+      char w[512], tried[256] = "";
+      size_t len = 0;
+      for (int b = 0; b < nb && len < sizeof tried; b++)
+        len += (size_t)snprintf(tried + len, sizeof tried - len, "%s%s", b ? ", " : "",
+                                backends[b]);
+      return set_error(s, "%s: no kernel runs this op (backends tried: %s)%s",
+                       where(n, w, sizeof w), nb ? tried : "none",
+                       nb ? "" : "; no plugin is loaded: is the naive plugin installed, "
+                                 "or NND_PLUGIN_PATH set?");
+    }
+  }
+  return 0;
+}
+
+/* ---------------------------------------------------------- creation */
+
+static void mark_gradient_paths(nnd_session *s) {
+  const nnd_model *m = s->m;
+  for (int i = 0; i < m->n_losses; i++) s->needs_grad[m->losses[i].node] = 1;
+  for (int id = m->n_nodes - 1; id >= 0; id--) {
+    const nnd_node *n = &m->nodes[id];
+    if (!s->needs_grad[id] || n->kind != NND_NODE_OP) continue;
+    for (int k = 0; k < n->n_inputs; k++) s->needs_grad[n->inputs[k]] = 1;
+  }
+  /* labels, constants and frozen statistics take no gradient */
+  for (int id = 0; id < m->n_nodes; id++) {
+    const nnd_node *n = &m->nodes[id];
+    if (n->type.dtype != NND_FLOAT || n->kind == NND_NODE_CONST ||
+        (n->kind == NND_NODE_PARAM && !n->trainable))
+      s->needs_grad[id] = 0;
+  }
+}
+
+/* Parameters (flat, trainable first), constants and unbatched op outputs:
+ * everything whose size does not depend on the batch. */
+static int allocate_fixed(nnd_session *s) {
+  const nnd_model *m = s->m;
+  int64_t n_train = 0, n_frozen = 0, n_fixed = 0;
+  for (int id = 0; id < m->n_nodes; id++) {
+    const nnd_node *n = &m->nodes[id];
+    int64_t k = nnd_type_numel(&n->type);
+    if (n->kind == NND_NODE_PARAM) *(n->trainable ? &n_train : &n_frozen) += k;
+    else if (!n->type.batched) n_fixed += k;
+  }
+  s->n_params = n_train;
+  s->params = calloc((size_t)n_train + 1, sizeof(float));
+  s->param_grads = calloc((size_t)n_train + 1, sizeof(float));
+  s->frozen = calloc((size_t)n_frozen + 1, sizeof(float));
+  s->fixed = calloc((size_t)n_fixed + 1, sizeof(float));
+  s->fixed_grads = calloc((size_t)n_fixed + 1, sizeof(float));
+  if (!s->params || !s->param_grads || !s->frozen || !s->fixed || !s->fixed_grads)
+    return set_error(s, "out of memory for %lld parameters", (long long)n_train);
+  int64_t at_train = 0, at_frozen = 0, at_fixed = 0;
+  char msg[256];
+  for (int id = 0; id < m->n_nodes; id++) {
+    const nnd_node *n = &m->nodes[id];
+    if (n->type.batched) continue;
+    nnd_tensor *v = &s->val[id], *g = &s->grad[id];
+    shape_for(&n->type, 1, v);
+    *g = *v;
+    if (n->kind == NND_NODE_PARAM && n->trainable) {
+      v->data = s->params + at_train;
+      g->data = s->param_grads + at_train;
+      at_train += v->numel;
+    } else if (n->kind == NND_NODE_PARAM) {
+      v->data = s->frozen + at_frozen;
+      g->data = NULL;
+      at_frozen += v->numel;
+    } else {
+      v->data = s->fixed + at_fixed;
+      g->data = s->fixed_grads + at_fixed;
+      at_fixed += v->numel;
+    }
+    if (n->kind == NND_NODE_PARAM || n->kind == NND_NODE_CONST) {
+      nnd_rng rng = nnd_rng_for(s->seed, n->name);
+      char w[512];
+      if (nnd_init_fill(&n->value, &n->type, &rng, v->data, msg, sizeof msg) != 0)
+        return set_error(s, "%s: %s", where(n, w, sizeof w), msg);
+    }
+  }
+  return 0;
+}
+
+static uint64_t model_seed(const nnd_model *m) {
+  const nnd_setting *seed = nnd_ir_setting(m, "seed");
+  return seed ? (uint64_t)seed->value.num : 42;
+}
+
+static int setup_optimizer(nnd_session *s) {
+  const nnd_setting *opt = nnd_ir_setting(s->m, "optimizer");
+  if (!opt || opt->value.kind != NND_VAL_CALL) return 0;
+  s->opt_call = &opt->value;
+  s->default_lr = nnd_num(nnd_call_arg(&opt->value, "lr"), 0.01);
+  s->opt = nnd_registry_find_optimizer(opt->value.str, NULL);
+  if (s->opt) {
+    s->opt_state = calloc((size_t)(s->n_params * s->opt->state_floats) + 1, sizeof(float));
+    if (!s->opt_state) return set_error(s, "out of memory for the optimizer state");
+  }
+  return 0;
+}
+
+int nnd_session_new(const nnd_model *m, const nnd_session_options *opts,
+                    nnd_session **out, char *err, size_t err_size) {
+  *out = NULL;
+  nnd_session *s = calloc(1, sizeof *s);
+  if (!s) {
+    snprintf(err, err_size, "out of memory");
+    return -1;
+  }
+  s->m = m;
+  s->seed = opts && opts->has_seed ? opts->seed : model_seed(m);
+  int n = m->n_nodes;
+  s->kernel = calloc((size_t)n + 1, sizeof *s->kernel);
+  s->backend = calloc((size_t)n + 1, sizeof *s->backend);
+  s->val = calloc((size_t)n + 1, sizeof *s->val);
+  s->grad = calloc((size_t)n + 1, sizeof *s->grad);
+  s->in_val = calloc((size_t)n + 1, sizeof *s->in_val);
+  s->in_grad = calloc((size_t)n + 1, sizeof *s->in_grad);
+  s->needs_grad = calloc((size_t)n + 1, sizeof *s->needs_grad);
+  s->ws = calloc((size_t)n + 1, sizeof *s->ws);
+  s->ws_size = calloc((size_t)n + 1, sizeof *s->ws_size);
+  s->loss_values = calloc((size_t)m->n_losses + 1, sizeof *s->loss_values);
+  int failed = !s->kernel || !s->backend || !s->val || !s->grad || !s->in_val ||
+               !s->in_grad || !s->needs_grad || !s->ws || !s->ws_size || !s->loss_values;
+  for (int id = 0; id < n && !failed; id++) {
+    int k = m->nodes[id].n_inputs;
+    if (m->nodes[id].kind != NND_NODE_OP) continue;
+    s->in_val[id] = calloc((size_t)k + 1, sizeof(nnd_tensor));
+    s->in_grad[id] = calloc((size_t)k + 1, sizeof(nnd_tensor));
+    failed = !s->in_val[id] || !s->in_grad[id];
+  }
+  if (failed) {
+    snprintf(err, err_size, "out of memory");
+    nnd_session_free(s);
+    return -1;
+  }
+  mark_gradient_paths(s);
+  const char *list[MAX_BACKENDS];
+  char store[MAX_BACKENDS][32];
+  const char *pref = opts && opts->backends ? opts->backends : getenv("NND_BACKEND");
+  int nb = pref && *pref ? parse_backends(pref, list, store) : default_backends(list);
+  int batch = nnd_session_literal_batch(s);
+  if (batch < 1) batch = 1;
+  if (allocate_fixed(s) != 0 || nnd_session_set_batch(s, batch) != 0 ||
+      choose_kernels(s, list, nb) != 0 || setup_optimizer(s) != 0) {
+    snprintf(err, err_size, "%s", s->error);
+    nnd_session_free(s);
+    return -1;
+  }
+  /* workspaces depend on the kernels: size them now they are chosen */
+  s->batch = 0;
+  if (nnd_session_set_batch(s, batch) != 0) {
+    snprintf(err, err_size, "%s", s->error);
+    nnd_session_free(s);
+    return -1;
+  }
+  *out = s;
+  return 0;
+}
+
+void nnd_session_free(nnd_session *s) {
+  if (!s) return;
+  for (int id = 0; s->m && id < s->m->n_nodes; id++) {
+    if (s->in_val) free(s->in_val[id]);
+    if (s->in_grad) free(s->in_grad[id]);
+  }
+  free(s->ws_block);
+  free(s->kernel);
+  free(s->backend);
+  free(s->val);
+  free(s->grad);
+  free(s->in_val);
+  free(s->in_grad);
+  free(s->needs_grad);
+  free(s->ws);
+  free(s->ws_size);
+  free(s->params);
+  free(s->param_grads);
+  free(s->frozen);
+  free(s->fixed);
+  free(s->fixed_grads);
+  free(s->batch_block);
+  free(s->opt_state);
+  free(s->loss_values);
+  free(s);
+}
+
+const char *nnd_session_error(const nnd_session *s) { return s ? s->error : "no session"; }
+
+/* ------------------------------------------------------------- batches */
+
+/* How many samples an input's literal holds, 0 without a literal. */
+static int literal_samples(const nnd_node *n) {
+  if (n->kind != NND_NODE_INPUT || n->value.kind == NND_VAL_NONE) return 0;
+  if (n->type.dtype != NND_FLOAT) return n->value.kind == NND_VAL_LIST ? n->value.count : 1;
+  int nd;
+  int64_t dim[NND_MAX_DIMS + 1];
+  char msg[64];
+  if (nnd_literal_shape(&n->value, &nd, dim, msg, sizeof msg) != 0) return 0;
+  return nd > n->type.ndim ? (int)dim[0] : 1;
+}
+
+int nnd_session_literal_batch(const nnd_session *s) {
+  int batch = 0;
+  for (int id = 0; id < s->m->n_nodes; id++) {
+    int k = literal_samples(&s->m->nodes[id]);
+    if (k > batch) batch = k;
+  }
+  return batch;
+}
+
+int nnd_session_batch(const nnd_session *s) { return s->batch; }
+
+static int fill_literals(nnd_session *s) {
+  for (int id = 0; id < s->m->n_nodes; id++) {
+    const nnd_node *n = &s->m->nodes[id];
+    int k = literal_samples(n);
+    if (k == 0) continue;
+    if (k != 1 && k != s->batch) {
+      char w[512];
+      return set_error(s, "%s: the value has %d samples but the batch is %d",
+                       where(n, w, sizeof w), k, s->batch);
+    }
+    nnd_tensor *v = &s->val[id];
+    int64_t got = nnd_literal_flatten(&n->value, v->data, v->numel);
+    for (int64_t i = got; i < v->numel; i++) v->data[i] = v->data[i % got];
+  }
+  return 0;
+}
+
+int nnd_session_set_batch(nnd_session *s, int batch) {
+  if (batch < 1) return set_error(s, "the batch size must be at least 1, not %d", batch);
+  if (batch == s->batch) return 0;
+  const nnd_model *m = s->m;
+  int64_t total = 0;
+  for (int id = 0; id < m->n_nodes; id++) {
+    const nnd_node *n = &m->nodes[id];
+    if (!n->type.batched) continue;
+    shape_for(&n->type, batch, &s->val[id]);
+    total += s->val[id].numel * 2;  /* the value and its gradient */
+  }
+  float *block = calloc((size_t)total + 1, sizeof(float));
+  if (!block) return set_error(s, "out of memory for a batch of %d", batch);
+  free(s->batch_block);
+  s->batch_block = block;
+  s->batch = batch;
+  int64_t at = 0;
+  for (int id = 0; id < m->n_nodes; id++) {
+    if (!m->nodes[id].type.batched) continue;
+    s->val[id].data = block + at;
+    at += s->val[id].numel;
+    s->grad[id] = s->val[id];
+    s->grad[id].data = block + at;
+    at += s->val[id].numel;
+  }
+  for (int id = 0; id < m->n_nodes; id++) {
+    const nnd_node *n = &m->nodes[id];
+    if (n->kind != NND_NODE_OP) continue;
+    for (int k = 0; k < n->n_inputs; k++) {
+      int in = n->inputs[k];
+      s->in_val[id][k] = s->val[in];
+      s->in_grad[id][k] = s->grad[in];
+      if (!s->needs_grad[in]) s->in_grad[id][k].data = NULL;
+    }
+  }
+  /* one block for every workspace, sized by the chosen kernels */
+  size_t ws_total = 0;
+  for (int id = 0; id < m->n_nodes; id++) {
+    s->ws_size[id] = 0;
+    const nnd_kernel *k = s->kernel[id];
+    if (k && k->workspace) {
+      nnd_kernel_ctx c = node_ctx(s, id, 1);
+      s->ws_size[id] = (k->workspace(&c) + 63) / 64 * 64;
+    }
+    ws_total += s->ws_size[id];
+  }
+  free(s->ws_block);
+  s->ws_block = ws_total ? calloc(1, ws_total) : NULL;
+  if (ws_total && !s->ws_block) return set_error(s, "out of memory for kernel workspaces");
+  char *ws = s->ws_block;
+  for (int id = 0; id < m->n_nodes; id++) {
+    s->ws[id] = s->ws_size[id] ? ws : NULL;
+    ws += s->ws_size[id];
+  }
+  return fill_literals(s);
+}
+
+/* ------------------------------------------------------------ running */
+
+static int find_node(const nnd_session *s, const char *name) {
+  const nnd_node *n = nnd_ir_find(s->m, name);
+  return n ? n->id : -1;
+}
+
+int nnd_session_set_input(nnd_session *s, const char *name, const float *data, int64_t n) {
+  int id = find_node(s, name);
+  if (id < 0 || s->m->nodes[id].kind != NND_NODE_INPUT)
+    return set_error(s, "the model has no input `%s`", name);
+  if (n != s->val[id].numel)
+    return set_error(s, "input `%s` takes %lld values for a batch of %d, got %lld", name,
+                     (long long)s->val[id].numel, s->batch, (long long)n);
+  memcpy(s->val[id].data, data, (size_t)n * sizeof(float));
+  return 0;
+}
+
+static int kernel_failed(nnd_session *s, int id, const char *pass) {
+  char w[512], detail[1024];
+  snprintf(detail, sizeof detail, "%s", s->error[0] ? s->error : "failed");
+  return set_error(s, "%s, %s kernel, %s: %s", where(&s->m->nodes[id], w, sizeof w),
+                   s->backend[id], pass, detail);
+}
+
+int nnd_session_forward(nnd_session *s, int training) {
+  const nnd_model *m = s->m;
+  for (int id = 0; id < m->n_nodes; id++) {
+    if (!s->kernel[id]) continue;
+    nnd_kernel_ctx c = node_ctx(s, id, training);
+    s->error[0] = '\0';
+    if (s->kernel[id]->forward(&c) != 0) return kernel_failed(s, id, "forward");
+  }
+  s->total = 0;
+  for (int i = 0; i < m->n_losses; i++) {
+    s->loss_values[i] = s->val[m->losses[i].node].data[0];
+    s->total += m->losses[i].weight * s->loss_values[i];
+  }
+  return 0;
+}
+
+int nnd_session_backward(nnd_session *s) {
+  const nnd_model *m = s->m;
+  for (int id = 0; id < m->n_nodes; id++)
+    if (s->grad[id].data) memset(s->grad[id].data, 0, (size_t)s->grad[id].numel * sizeof(float));
+  for (int i = 0; i < m->n_losses; i++)
+    s->grad[m->losses[i].node].data[0] += (float)m->losses[i].weight;
+  for (int id = m->n_nodes - 1; id >= 0; id--) {
+    if (!s->kernel[id] || !s->needs_grad[id]) continue;
+    nnd_kernel_ctx c = node_ctx(s, id, 1);
+    c.grad_output = &s->grad[id];
+    c.grad_inputs = s->in_grad[id];
+    s->error[0] = '\0';
+    if (s->kernel[id]->backward(&c) != 0) return kernel_failed(s, id, "backward");
+  }
+  return 0;
+}
+
+int nnd_session_step(nnd_session *s, double lr) {
+  if (!s->opt_call) return set_error(s, "the model has no optimizer");
+  if (!s->opt)
+    return set_error(s, "optimizer `%s` has no implementation in the loaded plugins",
+                     s->opt_call->str);
+  s->steps++;
+  nnd_optim_ctx c;
+  memset(&c, 0, sizeof c);
+  c.size = sizeof c;
+  c.params = s->params;
+  c.grads = s->param_grads;
+  c.state = s->opt_state;
+  c.n = s->n_params;
+  c.call = s->opt_call;
+  c.lr = lr < 0 ? s->default_lr : lr;
+  c.step = s->steps;
+  c.message = s->error;
+  c.message_size = sizeof s->error;
+  s->error[0] = '\0';
+  if (s->opt->step(&c) != 0) {
+    char detail[1024];
+    snprintf(detail, sizeof detail, "%s", s->error);
+    return set_error(s, "optimizer `%s`: %s", s->opt->name, detail);
+  }
+  return 0;
+}
+
+double nnd_session_loss(const nnd_session *s) { return s->total; }
+int nnd_session_loss_count(const nnd_session *s) { return s->m->n_losses; }
+
+double nnd_session_loss_term(const nnd_session *s, int i, const char **node_name,
+                             double *weight) {
+  if (i < 0 || i >= s->m->n_losses) return NAN;
+  if (node_name) *node_name = s->m->nodes[s->m->losses[i].node].name;
+  if (weight) *weight = s->m->losses[i].weight;
+  return s->loss_values[i];
+}
+
+int nnd_session_value(const nnd_session *s, const char *name, nnd_tensor *out) {
+  int id = find_node(s, name);
+  if (id < 0) return -1;
+  *out = s->val[id];
+  return 0;
+}
+
+int nnd_session_grad(const nnd_session *s, const char *name, nnd_tensor *out) {
+  int id = find_node(s, name);
+  if (id < 0 || !s->needs_grad[id] || !s->grad[id].data) return -1;
+  *out = s->grad[id];
+  return 0;
+}
+
+const char *nnd_session_backend(const nnd_session *s, const char *name) {
+  int id = find_node(s, name);
+  return id < 0 ? NULL : s->backend[id];
+}
+
+float *nnd_session_params(nnd_session *s, int64_t *n) {
+  if (n) *n = s->n_params;
+  return s->params;
+}
+
+float *nnd_session_param_grads(nnd_session *s, int64_t *n) {
+  if (n) *n = s->n_params;
+  return s->param_grads;
+}

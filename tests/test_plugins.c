@@ -1,0 +1,165 @@
+/* test_plugins.c — the loader and the plugin ABI: a third-party plugin built
+ * against <nnd/plugin.h> alone adds an op that a .nnd file then uses, and
+ * each kind of bad plugin is refused with a message naming its file, without
+ * stopping the others. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "plugin_loader.h"
+#include "registry.h"
+#include "tests.h"
+
+#define TEST_PLUGINS NND_TEST_BUILDDIR "/tests/plugins/.libs"
+
+static int suite_init(void) {
+  const char *dir = NND_TEST_BUILDDIR "/plugins/.libs";
+  nnd_load_plugins(&dir, 1);  /* naive first: a duplicate is judged against it */
+  nnd_plugin_load_dir(TEST_PLUGINS);
+  return 0;
+}
+
+static const nnd_plugin_record *record_named(const char *file) {
+  for (int i = 0; i < nnd_plugin_count(); i++) {
+    const nnd_plugin_record *r = nnd_plugin_at(i);
+    const char *slash = strrchr(r->path, '/');
+    if (strcmp(slash ? slash + 1 : r->path, file) == 0) return r;
+  }
+  return NULL;
+}
+
+static void expect_refused(const char *file, const char *needle) {
+  const nnd_plugin_record *r = record_named(file);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  CU_ASSERT_FALSE(r->loaded);
+  if (!strstr(r->error, needle))
+    fprintf(stderr, "\n%s refused with \"%s\", expected \"%s\"\n", file, r->error, needle);
+  CU_ASSERT_PTR_NOT_NULL(strstr(r->error, needle));
+}
+
+static void test_naive_loads(void) {
+  const nnd_plugin_record *r = record_named("naive.so");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  CU_ASSERT_TRUE(r->loaded);
+  CU_ASSERT_STRING_EQUAL(r->name, "naive");
+  CU_ASSERT_EQUAL(r->abi_major, NND_ABI_MAJOR);
+  CU_ASSERT_TRUE(r->n_kernels >= 24);
+  CU_ASSERT_EQUAL(r->n_optimizers, 3);
+}
+
+static void test_third_party_op(void) {
+  const nnd_plugin_record *r = record_named("swish.so");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  CU_ASSERT_TRUE(r->loaded);
+  CU_ASSERT_EQUAL(r->n_ops, 1);
+  /* the namespaced op is usable by its plain name, with its attribute */
+  nnd_model *m = compile_ok("input x: [3] = [-1, 0, 2]\ninput t: [3] = [0, 0, 0]\n"
+                            "y = swish(x, beta=2)\nloss mse(y, t)\n");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+  nnd_session *s = NULL;
+  char err[512];
+  CU_ASSERT_EQUAL_FATAL(nnd_session_new(m, NULL, &s, err, sizeof err), 0);
+  CU_ASSERT_EQUAL(nnd_session_forward(s, 1), 0);
+  CU_ASSERT_EQUAL(nnd_session_backward(s), 0);
+  nnd_tensor y, g;
+  CU_ASSERT_EQUAL_FATAL(nnd_session_value(s, "y", &y), 0);
+  const double x[] = {-1, 0, 2};
+  for (int i = 0; i < 3; i++) {
+    double sig = 1 / (1 + exp(-2 * x[i]));
+    CU_ASSERT_DOUBLE_EQUAL(y.data[i], x[i] * sig, 1e-6);
+  }
+  /* dL/dx = 2y/3 * (s + 2x s (1 - s)) */
+  CU_ASSERT_EQUAL_FATAL(nnd_session_grad(s, "x", &g), 0);
+  for (int i = 0; i < 3; i++) {
+    double sig = 1 / (1 + exp(-2 * x[i])), yi = x[i] * sig;
+    CU_ASSERT_DOUBLE_EQUAL(g.data[i], 2 * yi / 3 * (sig + 2 * x[i] * sig * (1 - sig)), 1e-5);
+  }
+  nnd_session_free(s);
+  nnd_model_free(m);
+}
+
+static void test_refusals(void) {
+  expect_refused("bad_abi_major.so", "built for plugin ABI 2.0, but this nnd has ABI 1.0");
+  expect_refused("bad_fingerprint.so", "different layout of the ABI's types");
+  expect_refused("bad_no_entry.so", "no entry point: it does not export nnd_plugin_entry()");
+  expect_refused("bad_dup_kernel.so", "kernel `relu` for backend `naive` is already "
+                                      "registered by ");
+  expect_refused("bad_dup_kernel.so", "/naive.so");
+  expect_refused("bad_orphan_kernel.so", "kernel for op `no_such_op`, which no schema defines");
+  /* a refused plugin leaves nothing behind */
+  const char *origin = NULL;
+  nnd_registry_find_kernel("relu", "naive", &origin);
+  CU_ASSERT_PTR_NOT_NULL(origin && strstr(origin, "naive.so"));
+}
+
+static void test_not_a_shared_object(void) {
+  char dir[] = "/tmp/nnd-plugins-XXXXXX";
+  CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+  char path[256];
+  snprintf(path, sizeof path, "%s/junk.so", dir);
+  FILE *f = fopen(path, "w");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  fputs("this is not an ELF file\n", f);
+  fclose(f);
+  CU_ASSERT_EQUAL(nnd_plugin_load_dir(dir), 0);
+  expect_refused("junk.so", "not a loadable shared object");
+  unlink(path);
+  rmdir(dir);
+}
+
+static void test_plugins_command(void) {
+  int st;
+  /* naive first: the duplicate is judged against it */
+  char *out = run_command("NO_COLOR=1 '" NND_TEST_BUILDDIR "/nnd' plugins --plugin-dir '"
+                          NND_TEST_BUILDDIR "/plugins/.libs' --plugin-dir '" TEST_PLUGINS "'",
+                          &st);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+  CU_ASSERT_EQUAL(st, 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "naive 0.1.0 (MIT), ABI 1.0"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "relu/naive"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "optimizers: sgd, adam, rmsprop"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "ops:        acme.swish"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "bad_abi_major.so\n    refused: built for plugin ABI 2.0"));
+  free(out);
+}
+
+static void test_trace_command(void) {
+  int st;
+  char *out = run_command("cd '" NND_TEST_SRCDIR "' && NO_COLOR=1 '" NND_TEST_BUILDDIR
+                          "/nnd' trace models/seeds/s002_q2_two_heads.nnd", &st);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+  CU_ASSERT_EQUAL(st, 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "total loss"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "2.07944"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "[[0.25, 0.5, 0.75], [-0.25, -0.5, -0.75]]"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "dL/dp2.weight"));
+  free(out);
+  out = run_command("cd '" NND_TEST_SRCDIR "' && '" NND_TEST_BUILDDIR "/nnd' trace "
+                    "models/seeds/s000_q1_sigmoid_neuron.nnd --input x=6,4,2,3,1", &st);
+  CU_ASSERT_EQUAL(st, 0);
+  CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "0.0105118"));
+  free(out);
+}
+
+static void test_gradcheck_command(void) {
+  int st;
+  char *out = run_command("cd '" NND_TEST_SRCDIR "' && '" NND_TEST_BUILDDIR
+                          "/nnd' gradcheck models/seeds/s000_q2_network.nnd", &st);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+  CU_ASSERT_EQUAL(st, 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "gradients match"));
+  free(out);
+}
+
+void test_plugins_register(void) {
+  CU_pSuite s = CU_add_suite("plugins", suite_init, NULL);
+  CU_add_test(s, "the naive plugin loads", test_naive_loads);
+  CU_add_test(s, "a third-party op, used by a model", test_third_party_op);
+  CU_add_test(s, "bad plugins are refused, by name", test_refusals);
+  CU_add_test(s, "not a shared object", test_not_a_shared_object);
+  CU_add_test(s, "nnd plugins", test_plugins_command);
+  CU_add_test(s, "nnd trace", test_trace_command);
+  CU_add_test(s, "nnd gradcheck", test_gradcheck_command);
+}
