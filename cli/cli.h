@@ -29,8 +29,9 @@ typedef struct {
 } cli_globals;
 extern cli_globals cli_options;
 
-/* Load plugins from --plugin-dir, NND_PLUGIN_PATH, the installed directory
- * and, for an uninstalled nnd, the build tree next to the program. */
+/* Load plugins from --plugin-dir, then (for an nnd run from its build tree)
+ * the plugins built beside it, then NND_PLUGIN_PATH and the installed
+ * directory. */
 void cli_load_plugins(void);
 
 /* Print a tensor as nested lists, %.6g, at most `limit` numbers (0: all). */

@@ -55,52 +55,61 @@ static const char *dims_str(const nnd_tensor *t, char *buf, size_t size) {
   return buf;
 }
 
-static void print_node(nnd_session *s, const nnd_node *n, size_t w) {
+static void print_node(nnd_session *s, const nnd_node *n, size_t w, size_t w_op) {
   nnd_tensor t;
   if (nnd_session_value(s, n->name, &t) != 0) return;
   const char *op = n->kind == NND_NODE_OP ? n->op->name
                    : n->kind == NND_NODE_INPUT ? "input"
                    : n->kind == NND_NODE_PARAM ? "param" : "const";
   char shape[128];
-  printf("  %-*s  %-14s %-16s ", (int)w, n->name, op, dims_str(&t, shape, sizeof shape));
+  printf("  %-*s  %-*s  %-16s ", (int)w, n->name, (int)w_op, op,
+         dims_str(&t, shape, sizeof shape));
   cli_print_tensor(stdout, &t, 256);
   putchar('\n');
 }
 
-static int apply_inputs(nnd_session *s, char **specs, int n_specs) {
-  /* the batch follows the first input given */
-  for (int i = 0; i < n_specs; i++) {
-    char *eq = strchr(specs[i], '=');
-    if (!eq) return cli_usage_error("trace", "--input takes NAME=VALUES, got '%s'", specs[i]);
-    *eq = '\0';
-    float *v;
-    int64_t n;
-    if (parse_values(eq + 1, &v, &n) != 0)
-      return cli_usage_error("trace", "cannot read the numbers of --input %s", specs[i]);
-    nnd_tensor t;
-    if (nnd_session_value(s, specs[i], &t) != 0) {
-      free(v);
-      return cli_usage_error("trace", "the model has no input `%s`", specs[i]);
-    }
-    int64_t per = t.numel / nnd_session_batch(s);
-    if (per == 0 || n % per != 0) {
-      free(v);
-      return cli_usage_error("trace", "--input %s: %lld values do not make whole samples "
-                                      "of %lld", specs[i], (long long)n, (long long)per);
-    }
-    if (i == 0 && nnd_session_set_batch(s, (int)(n / per)) != 0) {
-      free(v);
-      fprintf(stderr, "nnd trace: %s\n", nnd_session_error(s));
-      return EXIT_MODEL;
-    }
-    int rc = nnd_session_set_input(s, specs[i], v, n);
-    free(v);
-    if (rc != 0) {
-      fprintf(stderr, "nnd trace: %s\n", nnd_session_error(s));
-      return EXIT_USAGE;
+static int session_failed(const nnd_session *s, int status) {
+  fprintf(stderr, "nnd trace: %s\n", nnd_session_error(s));
+  return status;
+}
+
+/* One --input NAME=VALUES: its name (the spec is cut at '=') and numbers. */
+static int read_spec(char *spec, float **v, int64_t *n) {
+  char *eq = strchr(spec, '=');
+  if (!eq) return cli_usage_error("trace", "--input takes NAME=VALUES, got '%s'", spec);
+  *eq = '\0';
+  if (parse_values(eq + 1, v, n) != 0)
+    return cli_usage_error("trace", "cannot read the numbers of --input %s", spec);
+  return EXIT_OK;
+}
+
+/* The batch follows the first --input; inputs that neither --input nor the
+ * model give a value get seeded random values. */
+static int apply_inputs(const nnd_model *m, nnd_session *s, char **specs, int n_specs) {
+  float *v[MAX_OVERRIDES] = {0};
+  int64_t n[MAX_OVERRIDES] = {0};
+  int status = EXIT_OK;
+  for (int i = 0; i < n_specs && status == EXIT_OK; i++) status = read_spec(specs[i], &v[i], &n[i]);
+  nnd_tensor t;
+  if (status == EXIT_OK && n_specs > 0) {
+    if (nnd_session_value(s, specs[0], &t) != 0) {
+      status = cli_usage_error("trace", "the model has no input `%s`", specs[0]);
+    } else {
+      int64_t per = t.numel / nnd_session_batch(s);
+      if (per == 0 || n[0] == 0 || n[0] % per != 0)
+        status = cli_usage_error("trace", "--input %s: %lld values do not make whole "
+                                          "samples of %lld", specs[0], (long long)n[0],
+                                 (long long)per);
+      else if (nnd_session_set_batch(s, (int)(n[0] / per)) != 0)
+        status = session_failed(s, EXIT_MODEL);
     }
   }
-  return EXIT_OK;
+  if (status == EXIT_OK) cli_random_inputs(m, s, 1);
+  for (int i = 0; i < n_specs && status == EXIT_OK; i++)
+    if (nnd_session_set_input(s, specs[i], v[i], n[i]) != 0)
+      status = session_failed(s, EXIT_USAGE);
+  for (int i = 0; i < n_specs; i++) free(v[i]);
+  return status;
 }
 
 int cmd_trace(int argc, char **argv) {
@@ -133,22 +142,23 @@ int cmd_trace(int argc, char **argv) {
     nnd_model_free(m);
     return EXIT_MODEL;
   }
-  int status = apply_inputs(s, specs, n_specs);
-  if (status == EXIT_OK && n_specs == 0 && nnd_session_literal_batch(s) == 0)
-    cli_random_inputs(m, s, 1);
+  int status = apply_inputs(m, s, specs, n_specs);
   if (status == EXIT_OK &&
       (nnd_session_forward(s, 1) != 0 || nnd_session_backward(s) != 0)) {
     fprintf(stderr, "nnd trace: %s\n", nnd_session_error(s));
     status = EXIT_MODEL;
   }
   if (status == EXIT_OK) {
-    size_t w = 4;
-    for (int i = 0; i < m->n_nodes; i++)
+    size_t w = strlen("total loss"), w_op = 5;
+    for (int i = 0; i < m->n_nodes; i++) {
       if (strlen(m->nodes[i].name) > w) w = strlen(m->nodes[i].name);
+      if (m->nodes[i].kind == NND_NODE_OP && strlen(m->nodes[i].op->name) > w_op)
+        w_op = strlen(m->nodes[i].op->name);
+    }
     w += 4;  /* room for "dL/d" */
     if (w > 44) w = 44;
     printf("model %s, batch %d\n\nforward\n", m->name, nnd_session_batch(s));
-    for (int i = 0; i < m->n_nodes; i++) print_node(s, &m->nodes[i], w);
+    for (int i = 0; i < m->n_nodes; i++) print_node(s, &m->nodes[i], w, w_op);
     printf("\nlosses\n");
     for (int i = 0; i < nnd_session_loss_count(s); i++) {
       const char *name;
@@ -168,7 +178,7 @@ int cmd_trace(int argc, char **argv) {
       char label[128];
       snprintf(label, sizeof label, "dL/d%s", n->name);
       char shape[128];
-      printf("  %-*s  %-14s %-16s ", (int)w, label,
+      printf("  %-*s  %-*s  %-16s ", (int)w, label, (int)w_op,
              n->kind == NND_NODE_INPUT ? "input" : "param", dims_str(&g, shape, sizeof shape));
       cli_print_tensor(stdout, &g, 256);
       putchar('\n');

@@ -142,18 +142,36 @@ static int commit(nnd_registrar *r) {
           strcmp(r->kernels[j]->backend, k->backend) == 0)
         return fail(r, "kernel `%s` for backend `%s` is registered twice by this plugin",
                     k->op, k->backend), -1;
-    if (!nnd_registry_find_op(k->op, NULL) && !staged_op(r, k->op))
-      return fail(r, "kernel for op `%s`, which no schema defines", k->op), -1;
+    /* kernels are looked up by the op's full name, so it must be exact */
+    const nnd_op_schema *op = nnd_registry_find_op(k->op, NULL);
+    if ((!op || strcmp(op->name, k->op) != 0) && !staged_op(r, k->op))
+      return fail(r, "kernel for op `%s`, which no schema defines%s", k->op,
+                  op ? " (kernels name an op in full, with its namespace)" : ""), -1;
   }
   for (int i = 0; i < r->n_optimizers; i++) {
     const char *prev;
     if (nnd_registry_find_optimizer(r->optimizers[i]->name, &prev))
       return fail(r, "optimizer `%s` is already registered by %s", r->optimizers[i]->name,
                   prev), -1;
+    for (int j = 0; j < i; j++)
+      if (strcmp(r->optimizers[j]->name, r->optimizers[i]->name) == 0)
+        return fail(r, "optimizer `%s` is registered twice by this plugin",
+                    r->optimizers[i]->name), -1;
   }
-  for (int i = 0; i < r->n_calls; i++)
-    if (nnd_registry_find_call(r->calls[i]->kind, r->calls[i]->name))
-      return fail(r, "`%s` is already defined", r->calls[i]->name), -1;
+  for (int i = 0; i < r->n_calls; i++) {
+    const nnd_call_schema *c = r->calls[i];
+    for (int k = 0; k < nnd_registry_call_count(); k++) {
+      const char *prev;
+      const nnd_call_schema *o = nnd_registry_call_at(k, &prev);
+      if (o->kind == c->kind && strcmp(o->name, c->name) == 0)
+        return fail(r, "%s `%s` is already defined by %s", nnd_call_kind_name(c->kind),
+                    c->name, prev), -1;
+    }
+    for (int j = 0; j < i; j++)
+      if (r->calls[j]->kind == c->kind && strcmp(r->calls[j]->name, c->name) == 0)
+        return fail(r, "%s `%s` is registered twice by this plugin",
+                    nnd_call_kind_name(c->kind), c->name), -1;
+  }
   /* nothing can fail below but memory */
   for (int i = 0; i < r->n_ops; i++)
     if (nnd_registry_add_op(r->ops[i], r->path, msg, sizeof msg)) return fail(r, "%s", msg), -1;

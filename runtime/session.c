@@ -15,35 +15,15 @@
 
 #include "attr.h"
 #include "init.h"
+#include "plugin_loader.h"
 #include "ir.h"
 #include "registry.h"
+#include "session_internal.h"
 #include "shape.h"
 
 #define MAX_BACKENDS 16
 
-struct nnd_session {
-  const nnd_model *m;
-  int batch;
-  const nnd_kernel **kernel;  /* per node; NULL for non-ops */
-  const char **backend;
-  nnd_tensor *val, *grad;     /* per node; grad data NULL where none flows */
-  nnd_tensor **in_val, **in_grad; /* per op node, its inputs' tensors */
-  int *needs_grad;            /* on a path to a loss */
-  void **ws;                  /* per node, into ws_block */
-  size_t *ws_size;
-  char *ws_block;
-  float *params, *param_grads, *frozen, *fixed, *fixed_grads, *batch_block;
-  int64_t n_params;
-  float *opt_state;
-  const nnd_optimizer *opt;
-  const nnd_value *opt_call;
-  double default_lr;
-  int64_t steps;
-  uint64_t seed;
-  double total;
-  double *loss_values;
-  char error[1024];
-};
+/* struct nnd_session: see session_internal.h */
 
 static int set_error(nnd_session *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int set_error(nnd_session *s, const char *fmt, ...) {
@@ -112,6 +92,7 @@ static nnd_kernel_ctx node_ctx(nnd_session *s, int id, int training) {
   nnd_kernel_ctx c;
   memset(&c, 0, sizeof c);
   c.size = sizeof c;
+  c.host = nnd_plugin_host();
   c.op = n->op->name;
   c.n_inputs = n->n_inputs;
   c.inputs = s->in_val[id];
@@ -283,6 +264,10 @@ int nnd_session_new(const nnd_model *m, const nnd_session_options *opts,
   char store[MAX_BACKENDS][32];
   const char *pref = opts && opts->backends ? opts->backends : getenv("NND_BACKEND");
   int nb = pref && *pref ? parse_backends(pref, list, store) : default_backends(list);
+  /* naive is the reference and always the last fallback (DESIGN.md §4) */
+  int has_naive = 0;
+  for (int i = 0; i < nb; i++) has_naive |= strcmp(list[i], "naive") == 0;
+  if (!has_naive && nb < MAX_BACKENDS && nnd_registry_kernel_count() > 0) list[nb++] = "naive";
   int batch = nnd_session_literal_batch(s);
   if (batch < 1) batch = 1;
   if (allocate_fixed(s) != 0 || nnd_session_set_batch(s, batch) != 0 ||
@@ -496,6 +481,7 @@ int nnd_session_step(nnd_session *s, double lr) {
   nnd_optim_ctx c;
   memset(&c, 0, sizeof c);
   c.size = sizeof c;
+  c.host = nnd_plugin_host();
   c.params = s->params;
   c.grads = s->param_grads;
   c.state = s->opt_state;

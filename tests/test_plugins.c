@@ -153,6 +153,43 @@ static void test_gradcheck_command(void) {
   free(out);
 }
 
+static void test_gradcheck_fails_on_a_wrong_gradient(void) {
+  int st;
+  /* naive first: on a conflict the plugin found first wins */
+  char *out = run_command("cd '" NND_TEST_SRCDIR "' && '" NND_TEST_BUILDDIR "/nnd' gradcheck "
+                          "--plugin-dir '" NND_TEST_BUILDDIR "/plugins/.libs' --plugin-dir '"
+                          TEST_PLUGINS "' tests/data/wrong_grad.nnd", &st);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+  CU_ASSERT_EQUAL(st, 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "acme.wrong_square"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "FAIL"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "gradients differ"));
+  free(out);
+}
+
+static void test_gradcheck_every_model(void) {
+  /* s001_dense_big (441,060,000 parameters) takes minutes: checked by hand */
+  static const char *models[] = {
+      "models/fashion_cnn.nnd", "models/fashion_mlp.nnd", "models/mnist_mlp.nnd",
+      "models/seeds/conv1d_same.nnd", "models/seeds/s000_q1_sigmoid_neuron.nnd",
+      "models/seeds/s000_q2_network.nnd", "models/seeds/s000_q2_no_bias.nnd",
+      "models/seeds/s000_q7_cnn.nnd", "models/seeds/s001_conv_stride.nnd",
+      "models/seeds/s001_six_filters.nnd", "models/seeds/s002_q1_conv.nnd",
+      "models/seeds/s002_q2_two_heads.nnd", "models/seeds/s002_q4_stable_ce_a.nnd",
+      "models/seeds/s002_q4_stable_ce_b.nnd", "models/seeds/sigmoid_2_3_2.nnd"};
+  for (size_t i = 0; i < sizeof models / sizeof *models; i++) {
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s/nnd' gradcheck %s", NND_TEST_SRCDIR,
+             NND_TEST_BUILDDIR, models[i]);
+    int st;
+    char *out = run_command(cmd, &st);
+    if (st != 0) fprintf(stderr, "\n%s:\n%s", models[i], out ? out : "");
+    CU_ASSERT_EQUAL(st, 0);
+    CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "gradients match"));
+    free(out);
+  }
+}
+
 void test_plugins_register(void) {
   CU_pSuite s = CU_add_suite("plugins", suite_init, NULL);
   CU_add_test(s, "the naive plugin loads", test_naive_loads);
@@ -162,4 +199,6 @@ void test_plugins_register(void) {
   CU_add_test(s, "nnd plugins", test_plugins_command);
   CU_add_test(s, "nnd trace", test_trace_command);
   CU_add_test(s, "nnd gradcheck", test_gradcheck_command);
+  CU_add_test(s, "gradcheck fails on a wrong gradient", test_gradcheck_fails_on_a_wrong_gradient);
+  CU_add_test(s, "gradcheck passes on every model", test_gradcheck_every_model);
 }

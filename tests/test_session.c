@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "registry.h"
 #include "tests.h"
 
 static int suite_init(void) {
@@ -276,17 +277,33 @@ static void test_inference_mode_turns_dropout_off(void) {
   nnd_model_free(m);
 }
 
+static int no_infer(nnd_infer *ctx) {
+  ctx->output = ctx->inputs[0];
+  return 0;
+}
+
 static void test_api_errors_are_messages(void) {
-  nnd_model *m = compile_ok("input x: [2]\ny = relu(x)\n");
+  /* an op with a schema but no kernel anywhere */
+  static const nnd_op_schema kernelless = {sizeof(nnd_op_schema), "test.kernelless", "", 1, 1,
+                                           NULL, 0, 0, no_infer};
+  char msg[256];
+  if (!nnd_registry_find_op("test.kernelless", NULL))
+    CU_ASSERT_EQUAL(nnd_registry_add_op(&kernelless, "test_session.c", msg, sizeof msg), 0);
+  nnd_model *m = compile_ok("input x: [2]\ny = relu(x)\nz = kernelless(y)\n");
   CU_ASSERT_PTR_NOT_NULL_FATAL(m);
   nnd_session *s = NULL;
   char err[512];
-  nnd_session_options bad = {sizeof bad, "no_such_backend", 0, 0};
-  CU_ASSERT_EQUAL(nnd_session_new(m, &bad, &s, err, sizeof err), -1);
+  CU_ASSERT_EQUAL(nnd_session_new(m, NULL, &s, err, sizeof err), -1);
   CU_ASSERT_PTR_NULL(s);
-  CU_ASSERT_PTR_NOT_NULL(strstr(err, "test.nnd:2:5: node `y` (relu): no kernel runs this op "
-                                     "(backends tried: no_such_backend)"));
-  CU_ASSERT_EQUAL_FATAL(nnd_session_new(m, NULL, &s, err, sizeof err), 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "test.nnd:3:5: node `z` (test.kernelless): no kernel runs "
+                                     "this op (backends tried: naive)"));
+  /* an unknown backend in the preference list falls back to naive */
+  nnd_model_free(m);
+  m = compile_ok("input x: [2]\ny = relu(x)\n");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+  nnd_session_options pref = {sizeof pref, "no_such_backend", 0, 0};
+  CU_ASSERT_EQUAL_FATAL(nnd_session_new(m, &pref, &s, err, sizeof err), 0);
+  CU_ASSERT_STRING_EQUAL(nnd_session_backend(s, "y"), "naive");
   float v[3] = {1, 2, 3};
   CU_ASSERT_EQUAL(nnd_session_set_input(s, "x", v, 3), -1);
   CU_ASSERT_PTR_NOT_NULL(strstr(nnd_session_error(s), "takes 2 values for a batch of 1"));
@@ -294,7 +311,6 @@ static void test_api_errors_are_messages(void) {
   CU_ASSERT_EQUAL(nnd_session_set_batch(s, 0), -1);
   CU_ASSERT_EQUAL(nnd_session_step(s, 0.1), -1);
   CU_ASSERT_PTR_NOT_NULL(strstr(nnd_session_error(s), "optimizer"));
-  CU_ASSERT_STRING_EQUAL(nnd_session_backend(s, "y"), "naive");
   nnd_session_free(s);
   nnd_model_free(m);
 }

@@ -134,6 +134,15 @@ int nnd_session_grad(const nnd_session *s, const char *name, nnd_tensor *out);
 /* The backend whose kernel runs a node ("naive"), or NULL for non-ops. */
 const char *nnd_session_backend(const nnd_session *s, const char *name);
 
+/* Caffe's layer-wise gradient check of one op node: its kernel at the
+ * node's shapes and the session's batch, on seeded random inputs, backward
+ * against central differences of sum(output * R) over up to `samples`
+ * elements per input. Sets the worst relative error and how many elements
+ * were checked or skipped as kinks (ReLU at 0). Returns -1 when the kernel
+ * fails (see nnd_session_error). */
+int nnd_session_check_node(nnd_session *s, const char *name, double eps, int samples,
+                           uint64_t seed, double *worst, int *checked, int *kinks);
+
 /* All trainable parameters as one flat buffer (and their gradients). */
 float *nnd_session_params(nnd_session *s, int64_t *n);
 float *nnd_session_param_grads(nnd_session *s, int64_t *n);

@@ -92,7 +92,7 @@ typedef struct {
   int required;
   int has_min, has_max;
   double min, max;         /* inclusive bounds for INT, FLOAT and each of INTS */
-  int min_exclusive;       /* FLOAT: min itself is out of range */
+  int min_exclusive;       /* min itself is out of range */
   int max_exclusive;       /* FLOAT: max itself is out of range */
   const char *choices;     /* STRING: "same|valid" */
   int count;               /* INTS, PADDING: list length (0: any) */
@@ -273,17 +273,18 @@ struct nnd_host {
 #define NND_ABI_MAJOR 1u
 #define NND_ABI_MINOR 0u
 
-/* The sizes of the ABI's types folded into one number: a plugin built
- * against a different layout is refused even when the version matches (the
- * way Lua's luaL_checkversion catches a mismatched build). */
+/* The layout of what travels by value or in arrays, folded into one number:
+ * a plugin built against a different layout (another compiler's idea of a
+ * struct, another NND_MAX_DIMS) is refused even when the version matches,
+ * the way Lua's luaL_checkversion catches a mismatched build. Descriptors
+ * that start with their size are left out: they grow at the end within a
+ * major version, and their size field tells the host how much there is. */
 #define NND_ABI_FINGERPRINT                                                        \
   ((uint32_t)(sizeof(nnd_type) * 1u + sizeof(nnd_value) * 3u +                      \
-              sizeof(nnd_attr_spec) * 7u + sizeof(nnd_op_schema) * 11u +            \
-              sizeof(nnd_infer) * 13u + sizeof(nnd_call_schema) * 17u +             \
-              sizeof(nnd_tensor) * 19u + sizeof(nnd_kernel_ctx) * 23u +             \
-              sizeof(nnd_kernel) * 29u + sizeof(nnd_optim_ctx) * 31u +              \
-              sizeof(nnd_optimizer) * 37u + sizeof(nnd_host) * 41u +                \
-              sizeof(void *) * 43u + NND_MAX_DIMS * 47u))
+              sizeof(nnd_attr_spec) * 7u + sizeof(nnd_param_decl) * 11u +           \
+              sizeof(nnd_tensor) * 13u + sizeof(void *) * 17u +                     \
+              sizeof(int64_t) * 19u + sizeof(double) * 23u + NND_MAX_DIMS * 29u +   \
+              NND_MAX_PARAMS * 31u + NND_MESSAGE_MAX * 37u))
 
 typedef struct {
   size_t size;                  /* sizeof(nnd_plugin_info) */
@@ -321,7 +322,7 @@ static inline const nnd_value *nnd_call_arg(const nnd_value *call, const char *n
   return (const nnd_value *)0;
 }
 
-/* An attribute as a number (0 when unset), and as an int list entry. */
+/* An attribute as a number, or `fallback` when it is unset or not one. */
 static inline double nnd_num(const nnd_value *v, double fallback) {
   return v && (v->kind == NND_VAL_NUMBER || v->kind == NND_VAL_BOOL) ? v->num : fallback;
 }

@@ -1,0 +1,34 @@
+/* session_internal.h — the layout of a session, for the runtime files that
+ * work on one (session.c runs it, node_check.c checks its kernels). */
+#ifndef NND_SESSION_INTERNAL_H
+#define NND_SESSION_INTERNAL_H
+
+#include <nnd/nnd.h>
+
+#include "ir.h"
+
+struct nnd_session {
+  const nnd_model *m;
+  int batch;
+  const nnd_kernel **kernel;  /* per node; NULL for non-ops */
+  const char **backend;
+  nnd_tensor *val, *grad;     /* per node; grad data NULL where none flows */
+  nnd_tensor **in_val, **in_grad; /* per op node, its inputs' tensors */
+  int *needs_grad;            /* on a path to a loss */
+  void **ws;                  /* per node, into ws_block */
+  size_t *ws_size;
+  char *ws_block;
+  float *params, *param_grads, *frozen, *fixed, *fixed_grads, *batch_block;
+  int64_t n_params;
+  float *opt_state;
+  const nnd_optimizer *opt;
+  const nnd_value *opt_call;
+  double default_lr;
+  int64_t steps;
+  uint64_t seed;
+  double total;
+  double *loss_values;
+  char error[1024];
+};
+
+#endif
