@@ -37,14 +37,18 @@ static const help_entry entries[] = {
      "from the model, or --input NAME=1,2,3 (brackets allowed; a multiple of the\n"
      "per-sample size makes a batch), or seeded random values.\n"},
     {"gradcheck", "compare backward with finite differences",
-     "usage: nnd gradcheck FILE [--tolerance T] [--eps E] [--samples K] [--batch N]\n"
-     "                          [--seed S]\n\n"
-     "For every trainable parameter, compare the gradient from backward with\n"
-     "central finite differences of the total loss, on up to K elements\n"
-     "(default 64) of each, and print the worst relative error per parameter.\n"
+     "usage: nnd gradcheck FILE [-v] [--tolerance T] [--eps E] [--samples K]\n"
+     "                          [--batch N] [--seed S]\n\n"
+     "Layers (this decides): every op node's kernel, at its shapes, on seeded\n"
+     "random inputs, against central finite differences of sum(output * R), on\n"
+     "up to K elements (default 32) of each input and parameter.\n"
+     "Parameters: the whole model's loss along 5 random directions (median\n"
+     "error) and element by element; for information only when the model has\n"
+     "ReLU or max-pool kinks. Steps start at E (default 0.01) and halve until\n"
+     "two estimates agree; elements that never agree are counted as kinks.\n"
      "Inputs without a value get seeded random data (batch N, default 2).\n"
-     "Elements on a kink (ReLU at 0, a pooling tie) are counted and skipped.\n"
-     "Exit status 1 when an error exceeds the tolerance (default 0.01).\n"},
+     "-v prints every element that differs. Exit status 1 when an error\n"
+     "exceeds the tolerance (default 0.01).\n"},
     {"plugins", "list plugins: what they register, or why they were refused",
      "usage: nnd plugins\n\n"
      "List every plugin file found on the search path (--plugin-dir DIR,\n"

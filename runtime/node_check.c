@@ -14,7 +14,6 @@
 
 #include <nnd/nnd.h>
 
-#include "plugin_loader.h"
 #include "rng.h"
 #include "session_internal.h"
 
@@ -25,23 +24,18 @@ typedef struct {
   void *ws;
 } check;
 
-static double objective(check *c, int *failed) {
-  const nnd_node *n = &c->s->m->nodes[c->id];
-  nnd_kernel_ctx k;
-  memset(&k, 0, sizeof k);
-  k.size = sizeof k;
-  k.host = nnd_plugin_host();
-  k.op = n->op->name;
-  k.n_inputs = n->n_inputs;
+/* The node's context, over the check's own copies of its tensors. */
+static nnd_kernel_ctx context(check *c) {
+  nnd_kernel_ctx k = nnd_session_node_ctx(c->s, c->id, 1);
   k.inputs = c->in;
   k.output = c->out;
-  k.attrs = n->attrs;
-  k.training = 1;
-  k.seed = 0x5EED;
+  k.seed = 0x5EED;  /* one dropout mask for every evaluation */
   k.workspace = c->ws;
-  k.workspace_size = c->s->ws_size[c->id];
-  k.message = c->s->error;
-  k.message_size = sizeof c->s->error;
+  return k;
+}
+
+static double objective(check *c, int *failed) {
+  nnd_kernel_ctx k = context(c);
   if (c->s->kernel[c->id]->forward(&k) != 0) *failed = 1;
   double l = 0;
   for (int64_t i = 0; i < c->out.numel; i++) l += (double)c->out.data[i] * c->r.data[i];
@@ -49,24 +43,9 @@ static double objective(check *c, int *failed) {
 }
 
 static int backward(check *c) {
-  const nnd_node *n = &c->s->m->nodes[c->id];
-  nnd_kernel_ctx k;
-  memset(&k, 0, sizeof k);
-  k.size = sizeof k;
-  k.host = nnd_plugin_host();
-  k.op = n->op->name;
-  k.n_inputs = n->n_inputs;
-  k.inputs = c->in;
-  k.output = c->out;
-  k.attrs = n->attrs;
-  k.training = 1;
-  k.seed = 0x5EED;
-  k.workspace = c->ws;
-  k.workspace_size = c->s->ws_size[c->id];
+  nnd_kernel_ctx k = context(c);
   k.grad_output = &c->r;
   k.grad_inputs = c->grad;
-  k.message = c->s->error;
-  k.message_size = sizeof c->s->error;
   return c->s->kernel[c->id]->backward(&k);
 }
 

@@ -87,7 +87,7 @@ static int default_backends(const char **out) {
   return n;
 }
 
-static nnd_kernel_ctx node_ctx(nnd_session *s, int id, int training) {
+nnd_kernel_ctx nnd_session_node_ctx(nnd_session *s, int id, int training) {
   const nnd_node *n = &s->m->nodes[id];
   nnd_kernel_ctx c;
   memset(&c, 0, sizeof c);
@@ -116,7 +116,7 @@ static int choose_kernels(nnd_session *s, const char *const *backends, int nb) {
       const nnd_kernel *k = nnd_registry_find_kernel(n->op->name, backends[b], NULL);
       if (!k) continue;
       if (k->supports) {
-        nnd_kernel_ctx c = node_ctx(s, id, 1);
+        nnd_kernel_ctx c = nnd_session_node_ctx(s, id, 1);
         if (!k->supports(&c)) continue;
       }
       s->kernel[id] = k;
@@ -398,7 +398,7 @@ int nnd_session_set_batch(nnd_session *s, int batch) {
     s->ws_size[id] = 0;
     const nnd_kernel *k = s->kernel[id];
     if (k && k->workspace) {
-      nnd_kernel_ctx c = node_ctx(s, id, 1);
+      nnd_kernel_ctx c = nnd_session_node_ctx(s, id, 1);
       s->ws_size[id] = (k->workspace(&c) + 63) / 64 * 64;
     }
     ws_total += s->ws_size[id];
@@ -443,7 +443,7 @@ int nnd_session_forward(nnd_session *s, int training) {
   const nnd_model *m = s->m;
   for (int id = 0; id < m->n_nodes; id++) {
     if (!s->kernel[id]) continue;
-    nnd_kernel_ctx c = node_ctx(s, id, training);
+    nnd_kernel_ctx c = nnd_session_node_ctx(s, id, training);
     s->error[0] = '\0';
     if (s->kernel[id]->forward(&c) != 0) return kernel_failed(s, id, "forward");
   }
@@ -463,7 +463,7 @@ int nnd_session_backward(nnd_session *s) {
     s->grad[m->losses[i].node].data[0] += (float)m->losses[i].weight;
   for (int id = m->n_nodes - 1; id >= 0; id--) {
     if (!s->kernel[id] || !s->needs_grad[id]) continue;
-    nnd_kernel_ctx c = node_ctx(s, id, 1);
+    nnd_kernel_ctx c = nnd_session_node_ctx(s, id, 1);
     c.grad_output = &s->grad[id];
     c.grad_inputs = s->in_grad[id];
     s->error[0] = '\0';

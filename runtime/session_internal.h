@@ -31,4 +31,7 @@ struct nnd_session {
   char error[1024];
 };
 
+/* The kernel context of op node `id` over the session's own buffers. */
+nnd_kernel_ctx nnd_session_node_ctx(nnd_session *s, int id, int training);
+
 #endif

@@ -12,6 +12,8 @@
 
 #include <nnd/plugin.h>
 
+#include "naive.h"
+
 /* layers_dense.c */
 int nnd_naive_dense_forward(const nnd_kernel_ctx *ctx);
 int nnd_naive_dense_backward(const nnd_kernel_ctx *ctx);
@@ -37,23 +39,6 @@ int nnd_naive_dropout_backward(const nnd_kernel_ctx *ctx);
 
 /* ------------------------------------------------------------- helpers */
 
-/* Report a failure in ctx->message and return -1, so a kernel can say
- * `return nnd_naive_layer_fail(ctx, ...)`. No op name: the runtime adds the
- * op and its source position. Kernels never print. */
-static inline int nnd_naive_layer_fail(const nnd_kernel_ctx *ctx, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-static inline int nnd_naive_layer_fail(const nnd_kernel_ctx *ctx, const char *fmt, ...) {
-  if (ctx->message && ctx->message_size > 0) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(ctx->message, ctx->message_size, fmt, ap);
-    va_end(ap);
-  }
-  return -1;
-}
 
 /* Attribute i (schema order), or NULL when a hand-made context has none:
  * the readers below then fall back to the schema defaults. */

@@ -21,20 +21,20 @@ typedef struct {
 
 static int conv_geometry(const nnd_kernel_ctx *ctx, int nsp, conv_geom *g) {
   if (ctx->n_inputs != 2 && ctx->n_inputs != 3)
-    return nnd_naive_layer_fail(ctx, "expected 2 or 3 inputs (x, weight[, bias]), got %d",
+    return nnd_naive_fail(ctx, "expected 2 or 3 inputs (x, weight[, bias]), got %d",
                                 ctx->n_inputs);
   const nnd_tensor *x = &ctx->inputs[0], *wt = &ctx->inputs[1], *y = &ctx->output;
   if (x->ndim != nsp + 2 || wt->ndim != nsp + 2 || y->ndim != nsp + 2)
-    return nnd_naive_layer_fail(ctx, "expected x, weight and output of rank %d, got %d, %d, %d",
+    return nnd_naive_fail(ctx, "expected x, weight and output of rank %d, got %d, %d, %d",
                                 nsp + 2, x->ndim, wt->ndim, y->ndim);
   int64_t k[2], s[2], lo[2], hi[2];
   if (nnd_naive_layer_ints(nnd_naive_layer_attr(ctx, CONV_KERNEL), nsp, 1, k) != 0 ||
       nnd_naive_layer_ints(nnd_naive_layer_attr(ctx, CONV_STRIDE), nsp, 1, s) != 0 ||
       nnd_naive_layer_padding(nnd_naive_layer_attr(ctx, CONV_PADDING), nsp, k, s, lo, hi) != 0)
-    return nnd_naive_layer_fail(ctx, "bad kernel, stride or padding attribute");
+    return nnd_naive_fail(ctx, "bad kernel, stride or padding attribute");
   for (int i = 0; i < nsp; i++)
     if (k[i] < 1 || s[i] < 1 || lo[i] < 0 || hi[i] < 0)
-      return nnd_naive_layer_fail(ctx, "kernel and stride must be positive, padding not negative");
+      return nnd_naive_fail(ctx, "kernel and stride must be positive, padding not negative");
   /* 1-D: the one spatial dim is the width */
   int one = nsp == 1;
   g->n = x->dim[0];
@@ -52,15 +52,15 @@ static int conv_geometry(const nnd_kernel_ctx *ctx, int nsp, conv_geom *g) {
   g->ow = y->dim[nsp + 1];
   g->has_bias = ctx->n_inputs == 3;
   if (wt->dim[1] != g->c || (!one && wt->dim[2] != g->kh) || wt->dim[nsp + 1] != g->kw)
-    return nnd_naive_layer_fail(
+    return nnd_naive_fail(
         ctx, "weight shape does not match %lld channels and the kernel size", (long long)g->c);
   if (g->has_bias && ctx->inputs[2].numel != g->f)
-    return nnd_naive_layer_fail(ctx, "bias has %lld elements, expected %lld",
+    return nnd_naive_fail(ctx, "bias has %lld elements, expected %lld",
                                 (long long)ctx->inputs[2].numel, (long long)g->f);
   int64_t want_h = one ? 1 : nnd_naive_layer_windows(g->h, g->kh, g->sh, lo[0], hi[0]);
   int64_t want_w = nnd_naive_layer_windows(g->w, g->kw, g->sw, lo[nsp - 1], hi[nsp - 1]);
   if (y->dim[0] != g->n || y->dim[1] != g->f || g->oh != want_h || g->ow != want_w)
-    return nnd_naive_layer_fail(ctx, "output shape does not match the input and attributes");
+    return nnd_naive_fail(ctx, "output shape does not match the input and attributes");
   return 0;
 }
 

@@ -13,24 +13,24 @@ typedef struct {
 
 static int dense_shape(const nnd_kernel_ctx *ctx, dense_dims *d) {
   if (ctx->n_inputs != 2 && ctx->n_inputs != 3)
-    return nnd_naive_layer_fail(ctx, "expected 2 or 3 inputs (x, weight[, bias]), got %d",
+    return nnd_naive_fail(ctx, "expected 2 or 3 inputs (x, weight[, bias]), got %d",
                                 ctx->n_inputs);
   const nnd_tensor *x = &ctx->inputs[0], *w = &ctx->inputs[1];
   if (x->ndim != 2 || w->ndim != 2)
-    return nnd_naive_layer_fail(ctx, "expected x [N, in] and weight [out, in], got ranks %d and %d",
+    return nnd_naive_fail(ctx, "expected x [N, in] and weight [out, in], got ranks %d and %d",
                                 x->ndim, w->ndim);
   d->batch = x->dim[0];
   d->in = x->dim[1];
   d->out = w->dim[0];
   d->has_bias = ctx->n_inputs == 3;
   if (w->dim[1] != d->in)
-    return nnd_naive_layer_fail(ctx, "weight has %lld inputs but x has %lld features",
+    return nnd_naive_fail(ctx, "weight has %lld inputs but x has %lld features",
                                 (long long)w->dim[1], (long long)d->in);
   if (d->has_bias && ctx->inputs[2].numel != d->out)
-    return nnd_naive_layer_fail(ctx, "bias has %lld elements, expected %lld",
+    return nnd_naive_fail(ctx, "bias has %lld elements, expected %lld",
                                 (long long)ctx->inputs[2].numel, (long long)d->out);
   if (ctx->output.numel != d->batch * d->out)
-    return nnd_naive_layer_fail(ctx, "output has %lld elements, expected %lld",
+    return nnd_naive_fail(ctx, "output has %lld elements, expected %lld",
                                 (long long)ctx->output.numel, (long long)(d->batch * d->out));
   return 0;
 }

@@ -20,25 +20,25 @@ typedef struct {
 static int pool_geometry(const nnd_kernel_ctx *ctx, pool_geom *g) {
   const nnd_tensor *x = &ctx->inputs[0], *y = &ctx->output;
   if (ctx->n_inputs != 1)
-    return nnd_naive_layer_fail(ctx, "expected 1 input, got %d", ctx->n_inputs);
+    return nnd_naive_fail(ctx, "expected 1 input, got %d", ctx->n_inputs);
   int nsp = x->ndim - 2;
   if ((nsp != 1 && nsp != 2) || y->ndim != x->ndim)
-    return nnd_naive_layer_fail(ctx, "expected [N, C, L] or [N, C, H, W], got rank %d", x->ndim);
+    return nnd_naive_fail(ctx, "expected [N, C, L] or [N, C, H, W], got rank %d", x->ndim);
   int64_t k[2], s[2], p[2];
   /* stride NONE means "the window size": read the size first */
   if (nnd_naive_layer_ints(nnd_naive_layer_attr(ctx, POOL_SIZE), nsp, 2, k) != 0 ||
       nnd_naive_layer_ints(nnd_naive_layer_attr(ctx, POOL_PADDING), nsp, 0, p) != 0)
-    return nnd_naive_layer_fail(ctx, "bad size or padding attribute");
+    return nnd_naive_fail(ctx, "bad size or padding attribute");
   const nnd_value *stride = nnd_naive_layer_attr(ctx, POOL_STRIDE);
   if (!stride || stride->kind == NND_VAL_NONE) {
     for (int i = 0; i < nsp; i++) s[i] = k[i];
   } else if (nnd_naive_layer_ints(stride, nsp, 1, s) != 0) {
-    return nnd_naive_layer_fail(ctx, "bad stride attribute");
+    return nnd_naive_fail(ctx, "bad stride attribute");
   }
   for (int i = 0; i < nsp; i++)
     /* more padding would allow a window of padding only (PyTorch's rule) */
     if (k[i] < 1 || s[i] < 1 || p[i] < 0 || 2 * p[i] > k[i])
-      return nnd_naive_layer_fail(ctx,
+      return nnd_naive_fail(ctx,
                                   "size and stride must be positive, padding at most "
                                   "half the window");
   int one = nsp == 1;
@@ -56,7 +56,7 @@ static int pool_geometry(const nnd_kernel_ctx *ctx, pool_geom *g) {
   int64_t want_h = one ? 1 : nnd_naive_layer_windows(g->h, g->kh, g->sh, g->ph, g->ph);
   int64_t want_w = nnd_naive_layer_windows(g->w, g->kw, g->sw, g->pw, g->pw);
   if (y->dim[0] != x->dim[0] || y->dim[1] != x->dim[1] || g->oh != want_h || g->ow != want_w)
-    return nnd_naive_layer_fail(ctx, "output shape does not match the input and attributes");
+    return nnd_naive_fail(ctx, "output shape does not match the input and attributes");
   return 0;
 }
 
@@ -86,7 +86,7 @@ int nnd_naive_maxpool_forward(const nnd_kernel_ctx *ctx) {
     for (int64_t oy = 0; oy < g.oh; oy++)
       for (int64_t ox = 0; ox < g.ow; ox++) {
         int64_t i = window_argmax(&g, x, oy, ox);
-        if (i < 0) return nnd_naive_layer_fail(ctx, "a window holds only padding");
+        if (i < 0) return nnd_naive_fail(ctx, "a window holds only padding");
         y[oy * g.ow + ox] = x[i];
       }
   }
@@ -106,7 +106,7 @@ int nnd_naive_maxpool_backward(const nnd_kernel_ctx *ctx) {
     for (int64_t oy = 0; oy < g.oh; oy++)
       for (int64_t ox = 0; ox < g.ow; ox++) {
         int64_t i = window_argmax(&g, x, oy, ox);
-        if (i < 0) return nnd_naive_layer_fail(ctx, "a window holds only padding");
+        if (i < 0) return nnd_naive_fail(ctx, "a window holds only padding");
         dx[i] += dy[oy * g.ow + ox];
       }
   }

@@ -11,21 +11,7 @@
 
 #include <nnd/plugin.h>
 
-/* Report why a kernel fails; always returns -1 so callers can `return`
- * it. ctx->message may be NULL when a caller wants no detail. */
-#if defined(__GNUC__)
-static inline int nnd_naive_fail(const nnd_kernel_ctx *ctx, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-#endif
-static inline int nnd_naive_fail(const nnd_kernel_ctx *ctx, const char *fmt, ...) {
-  if (ctx->message && ctx->message_size > 0) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(ctx->message, ctx->message_size, fmt, ap);
-    va_end(ap);
-  }
-  return -1;
-}
+#include "naive.h"
 
 /* Attribute i of the node as a number: the compiler normalises attributes
  * and fills defaults, but a hand-made ctx (another host, a test) may leave

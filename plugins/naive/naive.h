@@ -5,7 +5,27 @@
 #ifndef NND_NAIVE_H
 #define NND_NAIVE_H
 
+#include <stdarg.h>
+#include <stdio.h>
+
 #include <nnd/plugin.h>
+
+/* Report why a kernel fails in ctx->message and return -1, so a kernel can
+ * `return nnd_naive_fail(ctx, ...)`. No op name: the runtime adds the op
+ * and its source position. Kernels never print. */
+#if defined(__GNUC__)
+static inline int nnd_naive_fail(const nnd_kernel_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+#endif
+static inline int nnd_naive_fail(const nnd_kernel_ctx *ctx, const char *fmt, ...) {
+  if (ctx->message && ctx->message_size > 0) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->message, ctx->message_size, fmt, ap);
+    va_end(ap);
+  }
+  return -1;
+}
 
 /* layers: dense conv1d conv2d maxpool avgpool batchnorm dropout */
 extern const nnd_kernel nnd_naive_layer_kernels[];
