@@ -88,6 +88,7 @@ static void test_refusals(void) {
                                       "registered by ");
   expect_refused("bad_dup_kernel.so", "/naive.so");
   expect_refused("bad_orphan_kernel.so", "kernel for op `no_such_op`, which no schema defines");
+  expect_refused("bad_dup_op.so", "op `dense` is already defined by builtin");
   /* a refused plugin leaves nothing behind */
   const char *origin = NULL;
   nnd_registry_find_kernel("relu", "naive", &origin);

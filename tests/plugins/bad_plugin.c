@@ -3,9 +3,13 @@
  * the registry untouched and never stop the good plugins from loading. */
 #include <nnd/plugin.h>
 
+#if !defined(BAD_DUP_OP)
 static int forward(const nnd_kernel_ctx *c) { (void)c; return 0; }
+#endif
 
-#if defined(BAD_DUP_KERNEL)
+#if defined(BAD_DUP_OP)
+#define NAME "bad-dup-op"
+#elif defined(BAD_DUP_KERNEL)
 /* relu/naive already comes from the naive plugin */
 static const nnd_kernel kernel = {sizeof(nnd_kernel), "relu", "naive", forward, forward, 0, 0};
 #define NAME "bad-dup-kernel"
@@ -18,8 +22,19 @@ static const nnd_kernel kernel = {sizeof(nnd_kernel), "relu", "bad", forward, fo
 #define NAME "bad-abi"
 #endif
 
+#if defined(BAD_DUP_OP)
+/* `dense` is a standard op */
+static int infer(nnd_infer *ctx) { (void)ctx; return 0; }
+static const nnd_op_schema op = {.size = sizeof(nnd_op_schema), .name = "dense",
+                                 .min_inputs = 1, .max_inputs = 1, .infer = infer};
+#endif
+
 static int register_bad(const nnd_host *host, nnd_registrar *r) {
+#if defined(BAD_DUP_OP)
+  return host->register_op(r, &op);
+#else
   return host->register_kernel(r, &kernel);
+#endif
 }
 
 static const nnd_plugin_info info = {
