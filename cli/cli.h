@@ -45,6 +45,8 @@ int cmd_check(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_gradcheck(int argc, char **argv);
 int cmd_plugins(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_ir(int argc, char **argv);
 int cmd_help(int argc, char **argv);

@@ -49,6 +49,24 @@ static const help_entry entries[] = {
      "Inputs without a value get seeded random data (batch N, default 2).\n"
      "-v prints every element that differs. Exit status 1 when an error\n"
      "exceeds the tolerance (default 0.01).\n"},
+    {"train", "train the model on its data, with checkpoints",
+     "usage: nnd train FILE [--set KEY=VALUE]... [--checkpoint PATH] [--resume PATH]\n"
+     "                      [--log FILE.csv]\n\n"
+     "Train with the model's train block: data, test, validation, optimizer,\n"
+     "schedule, batch, epochs, seed, shuffle; --set overrides any of them, or an\n"
+     "argument of a call (--set optimizer.lr=0.003, --set epochs=2). After each\n"
+     "epoch: train loss and accuracy, test (or validation) loss and accuracy,\n"
+     "seconds; on a terminal a live progress line on stderr. The checkpoint\n"
+     "(default NAME.safetensors) is written atomically after every epoch and on\n"
+     "Ctrl-C; --resume continues exactly where it stopped. A NaN or infinity\n"
+     "stops training naming the epoch, step and tensor. --log writes one CSV\n"
+     "row per epoch.\n"},
+    {"eval", "evaluate trained weights: accuracy, per class, confusion matrix",
+     "usage: nnd eval FILE --weights CKPT [--json]\n\n"
+     "Run the test set (else the training data) of the model's train block with\n"
+     "the weights of CKPT and print loss, accuracy, balanced accuracy, per-class\n"
+     "accuracy, precision, recall and F1 with the model's class names, macro\n"
+     "averages, and the confusion matrix; --json prints the same as JSON.\n"},
     {"plugins", "list plugins: what they register, or why they were refused",
      "usage: nnd plugins\n\n"
      "List every plugin file found on the search path (--plugin-dir DIR,\n"

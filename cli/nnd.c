@@ -12,6 +12,7 @@ typedef struct {
 static const command commands[] = {
     {"check", cmd_check},     {"summary", cmd_summary},     {"ir", cmd_ir},
     {"trace", cmd_trace},     {"gradcheck", cmd_gradcheck}, {"plugins", cmd_plugins},
+    {"train", cmd_train},     {"eval", cmd_eval},
     {"help", cmd_help},
 };
 

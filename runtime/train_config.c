@@ -29,3 +29,122 @@ static const nnd_attr_sig signature = {
     "train", train_keys, (int)(sizeof train_keys / sizeof train_keys[0]), 0, "setting"};
 
 const nnd_attr_sig *nnd_train_signature(void) { return &signature; }
+
+/* --------------------------------------------------------- overrides */
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir.h"
+
+/* A command-line value: a number, true/false, else a string. */
+static nnd_value parse_value(nnd_arena *a, const char *text) {
+  nnd_value v = {0};
+  char *end;
+  errno = 0;
+  double x = strtod(text, &end);
+  if (*text && *end == '\0' && errno == 0 && isfinite(x)) {
+    v = nnd_value_number(x);
+  } else if (strcmp(text, "true") == 0 || strcmp(text, "false") == 0) {
+    v.kind = NND_VAL_BOOL;
+    v.num = text[0] == 't';
+  } else {
+    v.kind = NND_VAL_STRING;
+    v.str = nnd_arena_strdup(a, text);
+  }
+  return v;
+}
+
+static nnd_setting *find_or_add(nnd_model *m, const char *key) {
+  for (int i = 0; i < m->n_settings; i++)
+    if (strcmp(m->settings[i].key, key) == 0) return &m->settings[i];
+  /* room for every key: the settings array is made once, in the arena */
+  const nnd_attr_sig *sig = nnd_train_signature();
+  if (m->n_settings == 0 || m->settings == NULL) {
+    m->settings = nnd_arena_alloc(&m->arena, (size_t)sig->n_specs * sizeof *m->settings);
+    if (!m->settings) return NULL;
+  }
+  if (m->n_settings >= sig->n_specs) return NULL;
+  nnd_setting *s = &m->settings[m->n_settings++];
+  memset(s, 0, sizeof *s);
+  s->key = key;
+  return s;
+}
+
+int nnd_train_override(nnd_model *m, const char *assignment, char *err, size_t err_size) {
+  const char *eq = strchr(assignment, '=');
+  if (!eq || eq == assignment) {
+    snprintf(err, err_size, "--set takes KEY=VALUE, got '%s'", assignment);
+    return -1;
+  }
+  char key[128];
+  snprintf(key, sizeof key, "%.*s", (int)(eq - assignment), assignment);
+  const char *dot = strchr(key, '.');
+  if (dot) key[dot - key] = '\0';
+  const nnd_attr_sig *sig = nnd_train_signature();
+  int k = -1;
+  for (int i = 0; i < sig->n_specs; i++)
+    if (strcmp(sig->specs[i].name, key) == 0) k = i;
+  if (k < 0) {
+    const char *names[] = {key};
+    nnd_value none = {0};
+    nnd_value out[16];
+    int bad;
+    nnd_attrs_resolve(sig, 1, names, &none, &m->arena, out, &bad, err, err_size);
+    return -1;
+  }
+  const nnd_attr_spec *spec = &sig->specs[k];
+  nnd_value v = parse_value(&m->arena, eq + 1), resolved;
+  if (dot) {
+    /* optimizer.lr=0.1: replace (or add) one argument of the call */
+    nnd_setting *cur = NULL;
+    for (int i = 0; i < m->n_settings; i++)
+      if (strcmp(m->settings[i].key, key) == 0) cur = &m->settings[i];
+    if (!cur || cur->value.kind != NND_VAL_CALL) {
+      snprintf(err, err_size, "--set %s: `%s` is not set to a call in the train block",
+               assignment, key);
+      return -1;
+    }
+    const char *arg = dot + 1 - key + assignment;
+    size_t arg_len = (size_t)(eq - arg);
+    int n = cur->value.count;
+    nnd_value *items = nnd_arena_alloc(&m->arena, (size_t)(n + 1) * sizeof *items);
+    const char **names = nnd_arena_alloc(&m->arena, (size_t)(n + 1) * sizeof *names);
+    if (!items || !names) return snprintf(err, err_size, "out of memory"), -1;
+    int replaced = 0;
+    for (int i = 0; i < n; i++) {
+      items[i] = cur->value.items[i];
+      names[i] = cur->value.names[i];
+      if (names[i] && strlen(names[i]) == arg_len && strncmp(names[i], arg, arg_len) == 0) {
+        items[i] = v;
+        replaced = 1;
+      }
+    }
+    if (!replaced) {
+      items[n] = v;
+      names[n] = nnd_arena_strndup(&m->arena, arg, arg_len);
+      n++;
+    }
+    nnd_value call = cur->value;
+    call.items = items;
+    call.names = names;
+    call.count = n;
+    if (nnd_call_resolve(spec->call_kind, &call, &m->arena, &resolved, err, err_size) != 0)
+      return -1;
+  } else {
+    const char *names[] = {spec->name};
+    nnd_value out[16];
+    int bad;
+    if (nnd_attrs_resolve(sig, 1, names, &v, &m->arena, out, &bad, err, err_size) != 0)
+      return -1;
+    resolved = out[k];
+  }
+  nnd_setting *s = find_or_add(m, spec->name);
+  if (!s) return snprintf(err, err_size, "out of memory"), -1;
+  s->value = resolved;
+  s->given = 1;
+  return 0;
+}

@@ -16,6 +16,10 @@ int main(void) {
   test_naive_math_register();
   test_session_register();
   test_plugins_register();
+  test_data_register();
+  test_checkpoint_register();
+  test_metrics_register();
+  test_train_register();
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   unsigned failed_tests = CU_get_number_of_tests_failed();

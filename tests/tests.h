@@ -26,6 +26,10 @@ void test_naive_layers_register(void);
 void test_naive_math_register(void);
 void test_session_register(void);
 void test_plugins_register(void);
+void test_data_register(void);
+void test_checkpoint_register(void);
+void test_metrics_register(void);
+void test_train_register(void);
 
 /* Compile source text named "test.nnd"; NULL when it has errors (and then
  * the rendered diagnostics are printed, to make a failing test readable). */

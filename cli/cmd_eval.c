@@ -1,0 +1,132 @@
+/* cmd_eval.c — `nnd eval FILE --weights CKPT [--json]`: the numbers a
+ * practitioner reads after training: loss, accuracy, per-class accuracy with
+ * the model's class names, precision, recall and F1 per class and their
+ * macro averages, balanced accuracy, and the confusion matrix. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ir.h"
+#include "metrics.h"
+#include "train.h"
+
+static const char *class_name(const nnd_model *m, const nnd_data_binding *b, int k, char *buf,
+                              size_t n) {
+  const nnd_node *t = nnd_ir_find(m, b->target);
+  if (t && t->class_names && k < t->type.classes) return t->class_names[k];
+  snprintf(buf, n, "%d", k);
+  return buf;
+}
+
+static void json_string(const char *s) {
+  putchar('"');
+  for (; *s; s++) {
+    if (*s == '"' || *s == '\\') printf("\\%c", *s);
+    else if ((unsigned char)*s < 0x20) printf("\\u%04x", (unsigned char)*s);
+    else putchar(*s);
+  }
+  putchar('"');
+}
+
+static void print_json(const nnd_model *m, const nnd_data_binding *b, double loss,
+                       const nnd_metrics *x, const nnd_confusion *c) {
+  char buf[32];
+  printf("{\"loss\": %.9g, \"accuracy\": %.9g, \"balanced_accuracy\": %.9g, "
+         "\"macro_precision\": %.9g, \"macro_recall\": %.9g, \"macro_f1\": %.9g, "
+         "\"samples\": %lld, \"classes\": [",
+         loss, x->accuracy, x->balanced_accuracy, x->macro_precision, x->macro_recall,
+         x->macro_f1, (long long)x->total);
+  for (int k = 0; k < x->classes; k++) {
+    printf("%s{\"name\": ", k ? ", " : "");
+    json_string(class_name(m, b, k, buf, sizeof buf));
+    printf(", \"support\": %lld, \"accuracy\": %.9g, \"precision\": %.9g, \"recall\": %.9g, "
+           "\"f1\": %.9g}", (long long)x->support[k], x->recall[k], x->precision[k],
+           x->recall[k], x->f1[k]);
+  }
+  printf("], \"confusion\": [");
+  for (int i = 0; i < c->classes; i++) {
+    printf("%s[", i ? ", " : "");
+    for (int j = 0; j < c->classes; j++)
+      printf("%s%lld", j ? ", " : "", (long long)c->counts[i * c->classes + j]);
+    putchar(']');
+  }
+  printf("]}\n");
+}
+
+static void print_text(const nnd_model *m, const nnd_data_binding *b, double loss,
+                       const nnd_metrics *x, const nnd_confusion *c) {
+  char buf[32];
+  size_t w = 5;
+  for (int k = 0; k < x->classes; k++) {
+    size_t len = strlen(class_name(m, b, k, buf, sizeof buf));
+    if (len > w) w = len;
+  }
+  printf("samples            %lld\nloss               %.4f\naccuracy           %.4f\n"
+         "balanced accuracy  %.4f\n\n", (long long)x->total, loss, x->accuracy,
+         x->balanced_accuracy);
+  printf("%-*s  %8s  %9s  %9s  %6s  %8s\n", (int)w, "class", "accuracy", "precision",
+         "recall", "f1", "support");
+  for (int k = 0; k < x->classes; k++)
+    printf("%-*s  %8.4f  %9.4f  %9.4f  %6.4f  %8lld\n", (int)w, class_name(m, b, k, buf, sizeof buf),
+           x->recall[k], x->precision[k], x->recall[k], x->f1[k], (long long)x->support[k]);
+  printf("%-*s  %8s  %9.4f  %9.4f  %6.4f  %8lld\n\n", (int)w, "macro", "", x->macro_precision,
+         x->macro_recall, x->macro_f1, (long long)x->total);
+  printf("confusion matrix (rows: true class, columns: predicted)\n%-*s", (int)w, "");
+  for (int j = 0; j < c->classes; j++) printf(" %6d", j);
+  putchar('\n');
+  for (int i = 0; i < c->classes; i++) {
+    printf("%-*s", (int)w, class_name(m, b, i, buf, sizeof buf));
+    for (int j = 0; j < c->classes; j++) printf(" %6lld", (long long)c->counts[i * c->classes + j]);
+    putchar('\n');
+  }
+}
+
+int cmd_eval(int argc, char **argv) {
+  const char *file = NULL, *weights = NULL;
+  int json = 0;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--weights") == 0 && i + 1 < argc) weights = argv[++i];
+    else if (strcmp(argv[i], "--json") == 0) json = 1;
+    else if (argv[i][0] == '-') return cli_usage_error("eval", "unknown option or missing value: '%s'", argv[i]);
+    else if (file) return cli_usage_error("eval", "expected one model file");
+    else file = argv[i];
+  }
+  if (!file || !weights) return cli_usage_error("eval", "expected a model file and --weights CKPT");
+  nnd_model *m = NULL;
+  if (cli_compile(file, &m) != EXIT_OK) return EXIT_MODEL;
+  char err[2048];
+  nnd_session *s = NULL;
+  nnd_dataset *d = NULL;
+  nnd_data_binding b;
+  nnd_confusion c = {0, NULL};
+  nnd_metrics x;
+  memset(&x, 0, sizeof x);
+  double loss = 0, accuracy = 0;
+  int status = EXIT_OK;
+  const nnd_setting *src = nnd_ir_setting(m, "test");
+  if (!src) src = nnd_ir_setting(m, "data");
+  nnd_session_options so = {sizeof so, cli_options.backends, 0, 0};
+  if (!src) snprintf(err, sizeof err, "%s: the train block names no `test` or `data`", file);
+  if (!src || nnd_session_new(m, &so, &s, err, sizeof err) != 0 ||
+      nnd_session_load(s, weights, 0, NULL, err, sizeof err) != 0 ||
+      nnd_dataset_open(&src->value, m->dir, &d, err, sizeof err) != 0 ||
+      nnd_train_bind(m, d, &b, err, sizeof err) != 0 ||
+      nnd_confusion_init(&c, b.classes) != 0 || nnd_session_set_batch(s, 256) != 0 ||
+      nnd_evaluate(s, d, &b, &loss, &accuracy, &c, err, sizeof err) != 0 ||
+      nnd_metrics_compute(&c, &x) != 0) {
+    fprintf(stderr, "nnd eval: %s\n", err);
+    status = EXIT_MODEL;
+  }
+  if (status == EXIT_OK) {
+    if (json) print_json(m, &b, loss, &x, &c);
+    else print_text(m, &b, loss, &x, &c);
+  }
+  nnd_metrics_free(&x);
+  nnd_confusion_free(&c);
+  nnd_dataset_free(d);
+  nnd_session_free(s);
+  nnd_model_free(m);
+  return status;
+}

@@ -1,0 +1,138 @@
+/* cmd_train.c — `nnd train FILE`: train on the model's data, report each
+ * epoch, keep a checkpoint, and on Ctrl-C save and exit cleanly.
+ *
+ * On a terminal a live progress line on stderr (done/total, samples/s,
+ * elapsed<remaining, running loss); otherwise one plain line per epoch. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "ir.h"
+#include "train.h"
+#include "train_config.h"
+
+/* Set by SIGINT/SIGTERM; the loop saves a checkpoint and returns. (An int
+ * is what sig_atomic_t is on the systems nnd runs on.) */
+static volatile int stop_requested;
+
+static void on_signal(int sig) {
+  (void)sig;
+  stop_requested = 1;
+}
+
+typedef struct {
+  int tty;
+  FILE *log;
+} report;
+
+static void fmt_time(double s, char *buf, size_t n) {
+  int t = (int)(s + 0.5);
+  if (t >= 3600) snprintf(buf, n, "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60);
+  else snprintf(buf, n, "%02d:%02d", t / 60, t % 60);
+}
+
+static void on_progress(const nnd_train_progress *p, void *user) {
+  const report *r = user;
+  if (!r->tty) return;
+  double rate = p->seconds > 0 ? (double)p->samples / p->seconds : 0;
+  double left = p->step > 0 ? p->seconds * (double)(p->steps - p->step) / (double)p->step : 0;
+  char el[16], rem[16], bar[31];
+  fmt_time(p->seconds, el, sizeof el);
+  fmt_time(left, rem, sizeof rem);
+  int filled = (int)(30 * p->step / (p->steps ? p->steps : 1));
+  for (int i = 0; i < 30; i++) bar[i] = i < filled ? '#' : '.';
+  bar[30] = '\0';
+  fprintf(stderr, "\r\033[Kepoch %d/%d [%s] %lld/%lld  %.0f samples/s  %s<%s  loss %.4f",
+          p->epoch, p->epochs, bar, (long long)p->step, (long long)p->steps, rate, el, rem,
+          p->loss);
+  fflush(stderr);
+}
+
+static void on_epoch(const nnd_epoch_stats *e, void *user) {
+  const report *r = user;
+  if (r->tty) fprintf(stderr, "\r\033[K");
+  printf("epoch %d/%d  lr %.4g  train loss %.4f acc %.4f", e->epoch, e->epochs, e->lr,
+         e->train_loss, e->train_accuracy);
+  if (e->has_test) printf("  test loss %.4f acc %.4f", e->test_loss, e->test_accuracy);
+  printf("  %.1f s\n", e->seconds);
+  fflush(stdout);
+  if (r->log) {
+    fprintf(r->log, "%d,%.9g,%.9g,%.9g,", e->epoch, e->lr, e->train_loss, e->train_accuracy);
+    if (e->has_test) fprintf(r->log, "%.9g,%.9g,", e->test_loss, e->test_accuracy);
+    else fprintf(r->log, ",,");
+    fprintf(r->log, "%.3f\n", e->seconds);
+    fflush(r->log);
+  }
+}
+
+int cmd_train(int argc, char **argv) {
+  const char *file = NULL, *checkpoint = NULL, *resume = NULL, *log = NULL;
+  const char *sets[32];
+  int n_sets = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    int has = i + 1 < argc;
+    if (strcmp(a, "--checkpoint") == 0 && has) checkpoint = argv[++i];
+    else if (strcmp(a, "--resume") == 0 && has) resume = argv[++i];
+    else if (strcmp(a, "--log") == 0 && has) log = argv[++i];
+    else if (strcmp(a, "--set") == 0 && has && n_sets < 32) sets[n_sets++] = argv[++i];
+    else if (a[0] == '-') return cli_usage_error("train", "unknown option or missing value: '%s'", a);
+    else if (file) return cli_usage_error("train", "expected one model file");
+    else file = a;
+  }
+  if (!file) return cli_usage_error("train", "expected a model file");
+  nnd_model *m = NULL;
+  if (cli_compile(file, &m) != EXIT_OK) return EXIT_MODEL;
+  char err[2048];
+  for (int i = 0; i < n_sets; i++)
+    if (nnd_train_override(m, sets[i], err, sizeof err) != 0) {
+      nnd_model_free(m);
+      return cli_usage_error("train", "%s", err);
+    }
+  char default_ckpt[512];
+  if (!checkpoint) {
+    snprintf(default_ckpt, sizeof default_ckpt, "%s.safetensors", m->name);
+    checkpoint = default_ckpt;
+  }
+  report r = {isatty(fileno(stderr)), NULL};
+  if (log && !(r.log = fopen(log, "w"))) {
+    fprintf(stderr, "nnd train: cannot write %s\n", log);
+    nnd_model_free(m);
+    return EXIT_USAGE;
+  }
+  if (r.log) fprintf(r.log, "epoch,lr,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n");
+  nnd_session *s = NULL;
+  nnd_session_options so = {sizeof so, cli_options.backends, 0, 0};
+  int status = EXIT_OK;
+  if (nnd_session_new(m, &so, &s, err, sizeof err) != 0) {
+    fprintf(stderr, "nnd train: %s\n", err);
+    status = EXIT_MODEL;
+  }
+  if (status == EXIT_OK) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    nnd_train_options o = {checkpoint, resume, on_progress, on_epoch, &r, &stop_requested, 0.1};
+    int rc = nnd_train(s, m, &o, err, sizeof err);
+    if (r.tty) fprintf(stderr, "\r\033[K");
+    if (rc < 0) {
+      fprintf(stderr, "nnd train: %s\n", err);
+      status = EXIT_MODEL;
+    } else if (rc == 1) {
+      fprintf(stderr, "nnd train: interrupted; saved %s (continue with --resume %s)\n",
+              checkpoint, checkpoint);
+      status = 130;
+    } else {
+      printf("saved %s\n", checkpoint);
+    }
+  }
+  if (r.log) fclose(r.log);
+  nnd_session_free(s);
+  nnd_model_free(m);
+  return status;
+}

@@ -1,0 +1,131 @@
+/* dataset.c — see data.h. Dispatches a data call to its source by name and
+ * holds what every source shares: the batch copy, the accessors, freeing,
+ * and the helpers declared in dataset_internal.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "dataset_internal.h"
+
+nnd_dataset *nnd_data_new(const char *name) {
+  nnd_dataset *d = calloc(1, sizeof *d);
+  if (!d) return NULL;
+  d->name = strdup(name ? name : "");
+  if (!d->name) {
+    free(d);
+    return NULL;
+  }
+  d->scale = 1;
+  return d;
+}
+
+int nnd_data_fail(char *err, size_t err_size, const char *fmt, ...) {
+  if (err && err_size > 0) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_size, fmt, ap);
+    va_end(ap);
+  }
+  return -1;
+}
+
+char *nnd_data_path(const char *base_dir, const char *path) {
+  size_t nb = base_dir ? strlen(base_dir) : 0, np = strlen(path);
+  /* "Relative paths in a model file resolve against the file's own
+     directory" (DESIGN.md); an absolute path or no directory wins as is */
+  if (path[0] == '/' || nb == 0) return strdup(path);
+  int slash = base_dir[nb - 1] != '/';
+  char *p = malloc(nb + (size_t)slash + np + 1);
+  if (!p) return NULL;
+  memcpy(p, base_dir, nb);
+  if (slash) p[nb] = '/';
+  memcpy(p + nb + (size_t)slash, path, np + 1);
+  return p;
+}
+
+int nnd_data_gz_fail(const char *path, int zerr, const char *zmsg, char *err, size_t err_size) {
+  if (zerr == Z_ERRNO) return nnd_data_fail(err, err_size, "%s: %s", path, strerror(errno));
+  size_t n = strlen(path);
+  if (!zmsg || !*zmsg) zmsg = "unknown error";
+  if (strncmp(zmsg, path, n) == 0 && zmsg[n] == ':' && zmsg[n + 1] == ' ') zmsg += n + 2;
+  /* Z_BUF_ERROR is zlib's "unexpected end of file": the file was cut short */
+  return nnd_data_fail(err, err_size, "%s: %s gzip data (zlib: %s)", path,
+                       zerr == Z_BUF_ERROR ? "truncated" : "corrupt", zmsg);
+}
+
+const char *nnd_data_str_arg(const nnd_value *call, const char *name) {
+  const nnd_value *v = nnd_call_arg(call, name);
+  return v && v->kind == NND_VAL_STRING && v->str ? v->str : NULL;
+}
+
+int nnd_dataset_open(const nnd_value *call, const char *base_dir, nnd_dataset **out,
+                     char *err, size_t err_size) {
+  if (out) *out = NULL;
+  if (!out) return nnd_data_fail(err, err_size, "no place to return the data source");
+  if (!call || call->kind != NND_VAL_CALL || !call->str)
+    return nnd_data_fail(err, err_size,
+                         "a data source must be a call such as idx(...), csv(...), "
+                         "moons(...), blobs(...) or xor(...)");
+  const char *name = call->str;
+  if (strcmp(name, "idx") == 0) return nnd_data_idx_open(call, base_dir, out, err, err_size);
+  if (strcmp(name, "csv") == 0) return nnd_data_csv_open(call, base_dir, out, err, err_size);
+  if (strcmp(name, "moons") == 0) return nnd_data_moons_open(call, out, err, err_size);
+  if (strcmp(name, "blobs") == 0) return nnd_data_blobs_open(call, out, err, err_size);
+  if (strcmp(name, "xor") == 0) return nnd_data_xor_open(call, out, err, err_size);
+  /* Caffe's lesson: say what would have been accepted */
+  return nnd_data_fail(err, err_size,
+                       "unknown data source \"%s\" (known sources: idx, csv, moons, blobs, xor)",
+                       name);
+}
+
+void nnd_dataset_free(nnd_dataset *d) {
+  if (!d) return;
+  free(d->name);
+  free(d->bytes);
+  free(d->values);
+  free(d->labels);
+  free(d);
+}
+
+int64_t nnd_dataset_size(const nnd_dataset *d) { return d ? d->n : 0; }
+
+int64_t nnd_dataset_features(const nnd_dataset *d) { return d ? d->features : 0; }
+
+int nnd_dataset_classes(const nnd_dataset *d) { return d ? d->classes : 0; }
+
+int nnd_dataset_image_shape(const nnd_dataset *d, int *rows, int *cols) {
+  int r = d ? d->rows : 0, c = d ? d->cols : 0;
+  if (rows) *rows = r;
+  if (cols) *cols = c;
+  /* the return value is 1 for an image source, so callers can branch on it */
+  return r > 0 && c > 0;
+}
+
+void nnd_dataset_batch(const nnd_dataset *d, const int64_t *index, int n, float *x, float *y) {
+  if (!d || n <= 0) return;
+  const int64_t f = d->features;
+  for (int i = 0; i < n; i++) {
+    const int64_t s = index[i];
+    float *dst = x + (int64_t)i * f;
+    if (d->bytes) {
+      const uint8_t *src = d->bytes + s * f;
+      for (int64_t k = 0; k < f; k++) dst[k] = d->lut[src[k]];
+    } else if (d->scale == 1) {
+      /* the common case keeps the stored floats exactly */
+      memcpy(dst, d->values + s * f, (size_t)f * sizeof *dst);
+    } else {
+      const float *src = d->values + s * f;
+      for (int64_t k = 0; k < f; k++) dst[k] = (float)((double)src[k] * d->scale);
+    }
+    if (y) y[i] = d->labels[s];
+  }
+}
+
+const uint8_t *nnd_dataset_image(const nnd_dataset *d, int64_t i) {
+  if (!d || !d->bytes || i < 0 || i >= d->n) return NULL;
+  return d->bytes + i * d->features;
+}
+
+const char *nnd_dataset_name(const nnd_dataset *d) { return d && d->name ? d->name : ""; }

@@ -1,0 +1,383 @@
+/* train.c — see train.h.
+ *
+ * Resuming is exact: the order of an epoch is a function of (seed, epoch),
+ * dropout masks of (seed, node, step), and a checkpoint records the epoch,
+ * the next batch, the step count, the optimizer state and the epoch's
+ * running sums — so a run stopped and resumed equals one that never stopped. */
+#include "train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "checkpoint.h"
+#include "rng.h"
+#include "session_internal.h"
+#include "shape.h"
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static double setting_num(const nnd_model *m, const char *key, double fallback) {
+  const nnd_setting *s = nnd_ir_setting(m, key);
+  return s ? nnd_num(&s->value, fallback) : fallback;
+}
+
+double nnd_schedule_lr(const nnd_value *schedule, double base, int epoch, int epochs) {
+  if (!schedule || schedule->kind != NND_VAL_CALL) return base;
+  if (strcmp(schedule->str, "step") == 0) {
+    double every = nnd_num(nnd_call_arg(schedule, "every"), 1);
+    double gamma = nnd_num(nnd_call_arg(schedule, "gamma"), 0.1);
+    return base * pow(gamma, floor(epoch / (every < 1 ? 1 : every)));
+  }
+  if (strcmp(schedule->str, "cosine") == 0) {
+    double min_lr = nnd_num(nnd_call_arg(schedule, "min_lr"), 0);
+    double t = epochs > 1 ? (double)epoch / epochs : 0;
+    return min_lr + (base - min_lr) * (1 + cos(3.14159265358979323846 * t)) / 2;
+  }
+  return base;
+}
+
+/* ------------------------------------------------------------ binding */
+
+int nnd_train_bind(const nnd_model *m, const nnd_dataset *d, nnd_data_binding *b, char *err,
+                   size_t err_size) {
+  memset(b, 0, sizeof *b);
+  int64_t features = nnd_dataset_features(d);
+  const char *source = nnd_dataset_name(d)[0] ? nnd_dataset_name(d) : "the synthetic data";
+  for (int i = 0; i < m->n_nodes; i++) {
+    const nnd_node *n = &m->nodes[i];
+    if (n->kind != NND_NODE_INPUT) continue;
+    if (n->type.dtype != NND_FLOAT && !b->target) {
+      b->target = n->name;
+      b->classes = n->type.dtype == NND_CLASS ? (int)n->type.classes : 2;
+    } else if (n->type.dtype == NND_FLOAT && nnd_type_numel(&n->type) == features &&
+               !b->features) {
+      b->features = n->name;
+    }
+  }
+  if (!b->features) {
+    snprintf(err, err_size, "%s: its samples have %lld values, but no float input of the "
+                            "model has that many", source, (long long)features);
+    return -1;
+  }
+  if (!b->target) {
+    snprintf(err, err_size, "the model has no class or binary input for the labels of %s",
+             source);
+    return -1;
+  }
+  if (nnd_dataset_classes(d) > b->classes) {
+    snprintf(err, err_size, "%s has labels up to %d, but `%s` has %d classes", source,
+             nnd_dataset_classes(d) - 1, b->target, b->classes);
+    return -1;
+  }
+  /* the prediction is what the loss on the target compares with it */
+  for (int i = 0; i < m->n_losses; i++) {
+    const nnd_node *l = &m->nodes[m->losses[i].node];
+    if (l->n_data_inputs >= 2 && strcmp(m->nodes[l->inputs[1]].name, b->target) == 0)
+      b->prediction = m->nodes[l->inputs[0]].name;
+  }
+  return 0;
+}
+
+/* How many of n samples the prediction gets right; optionally tallied. */
+static int64_t count_correct(nnd_session *s, const nnd_data_binding *b, const float *y, int n,
+                             nnd_confusion *confusion) {
+  nnd_tensor p;
+  if (!b->prediction || nnd_session_value(s, b->prediction, &p) != 0 || p.numel < n) return 0;
+  int64_t per = p.numel / n, correct = 0;
+  for (int i = 0; i < n; i++) {
+    const float *row = p.data + (int64_t)i * per;
+    int pred = 0;
+    if (per == 1) {
+      pred = row[0] > 0;  /* one logit: binary */
+    } else {
+      for (int64_t k = 1; k < per; k++)
+        if (row[k] > row[pred]) pred = (int)k;
+    }
+    int truth = (int)y[i];
+    correct += pred == truth;
+    if (confusion) nnd_confusion_add(confusion, truth, pred);
+  }
+  return correct;
+}
+
+static int feed(nnd_session *s, const nnd_dataset *d, const nnd_data_binding *b,
+                const int64_t *index, int n, float *x, float *y) {
+  if (nnd_session_batch(s) != n && nnd_session_set_batch(s, n) != 0) return -1;
+  nnd_dataset_batch(d, index, n, x, y);
+  if (nnd_session_set_input(s, b->features, x, n * nnd_dataset_features(d)) != 0 ||
+      nnd_session_set_input(s, b->target, y, n) != 0)
+    return -1;
+  return 0;
+}
+
+int nnd_evaluate(nnd_session *s, const nnd_dataset *d, const nnd_data_binding *b,
+                 double *loss, double *accuracy, nnd_confusion *confusion, char *err,
+                 size_t err_size) {
+  int batch = nnd_session_batch(s) > 1 ? nnd_session_batch(s) : 256;
+  int64_t total = nnd_dataset_size(d), correct = 0;
+  int64_t features = nnd_dataset_features(d);
+  float *x = malloc((size_t)batch * (size_t)features * sizeof *x);
+  float *y = malloc((size_t)batch * sizeof *y);
+  int64_t *index = malloc((size_t)batch * sizeof *index);
+  double sum = 0;
+  int rc = x && y && index ? 0 : -1;
+  if (rc) snprintf(err, err_size, "out of memory");
+  for (int64_t start = 0; start < total && rc == 0; start += batch) {
+    int n = (int)(total - start < batch ? total - start : batch);
+    for (int i = 0; i < n; i++) index[i] = start + i;
+    if (feed(s, d, b, index, n, x, y) != 0 || nnd_session_forward(s, 0) != 0) {
+      snprintf(err, err_size, "%s", nnd_session_error(s));
+      rc = -1;
+      break;
+    }
+    sum += nnd_session_loss(s) * n;
+    correct += count_correct(s, b, y, n, confusion);
+  }
+  *loss = total ? sum / (double)total : NAN;
+  *accuracy = total && b->prediction ? (double)correct / (double)total : NAN;
+  free(x);
+  free(y);
+  free(index);
+  return rc;
+}
+
+/* --------------------------------------------------------------- guard */
+
+/* The first tensor holding a NaN or infinity after a step, or NULL. */
+static const char *non_finite(nnd_session *s) {
+  const nnd_model *m = s->m;
+  if (!isfinite(nnd_session_loss(s))) return "the total loss";
+  for (int id = 0; id < m->n_nodes; id++) {
+    const nnd_node *n = &m->nodes[id];
+    if (n->kind != NND_NODE_PARAM || !n->trainable || !s->grad[id].data) continue;
+    for (int64_t i = 0; i < s->grad[id].numel; i++)
+      if (!isfinite(s->grad[id].data[i])) return n->name;
+  }
+  return NULL;
+}
+
+/* ---------------------------------------------------------- the loop */
+
+typedef struct {
+  const nnd_model *m;
+  nnd_session *s;
+  const nnd_train_options *o;
+  nnd_dataset *train, *test;
+  nnd_data_binding bind;
+  int64_t *order, *epoch_order;
+  int64_t n_train, n_holdout;
+  float *x, *y;
+  int batch, epochs, shuffle;
+  uint64_t seed;
+} run;
+
+static int save(run *r, int epoch, int64_t next_batch, double loss_sum, int64_t correct,
+                int64_t seen, char *err, size_t err_size) {
+  if (!r->o->checkpoint) return 0;
+  char e[32], b[32], st[32], ls[40], c[32], sn[32], sd[32];
+  snprintf(e, sizeof e, "%d", epoch);
+  snprintf(b, sizeof b, "%lld", (long long)next_batch);
+  snprintf(st, sizeof st, "%lld", (long long)nnd_session_steps(r->s));
+  snprintf(ls, sizeof ls, "%.17g", loss_sum);
+  snprintf(c, sizeof c, "%lld", (long long)correct);
+  snprintf(sn, sizeof sn, "%lld", (long long)seen);
+  snprintf(sd, sizeof sd, "%llu", (unsigned long long)r->seed);
+  const char *keys[] = {"nnd.model", "nnd.epoch", "nnd.next_batch", "nnd.steps",
+                        "nnd.loss_sum", "nnd.correct", "nnd.seen", "nnd.seed"};
+  const char *values[] = {r->m->name, e, b, st, ls, c, sn, sd};
+  return nnd_session_save(r->s, r->o->checkpoint, keys, values, 8, err, err_size);
+}
+
+static int64_t meta_int(const nnd_checkpoint *c, const char *key) {
+  const char *v = nnd_checkpoint_meta(c, key);
+  return v ? strtoll(v, NULL, 10) : 0;
+}
+
+static void shuffle(int64_t *a, int64_t n, nnd_rng *rng) {
+  for (int64_t i = n - 1; i > 0; i--) {
+    int64_t j = (int64_t)(nnd_rng_next(rng) % (uint64_t)(i + 1));
+    int64_t t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+  }
+}
+
+static int open_sources(run *r, char *err, size_t err_size) {
+  const nnd_setting *data = nnd_ir_setting(r->m, "data"), *test = nnd_ir_setting(r->m, "test");
+  if (!data) return snprintf(err, err_size, "%s: the train block has no `data`", r->m->path), -1;
+  if (nnd_dataset_open(&data->value, r->m->dir, &r->train, err, err_size) != 0) return -1;
+  if (test && nnd_dataset_open(&test->value, r->m->dir, &r->test, err, err_size) != 0) return -1;
+  if (nnd_train_bind(r->m, r->train, &r->bind, err, err_size) != 0) return -1;
+  int64_t n = nnd_dataset_size(r->train);
+  r->order = malloc((size_t)(n + 1) * sizeof *r->order);
+  r->epoch_order = malloc((size_t)(n + 1) * sizeof *r->epoch_order);
+  r->x = malloc((size_t)r->batch * (size_t)nnd_dataset_features(r->train) * sizeof *r->x);
+  r->y = malloc((size_t)r->batch * sizeof *r->y);
+  if (!r->order || !r->epoch_order || !r->x || !r->y)
+    return snprintf(err, err_size, "out of memory"), -1;
+  for (int64_t i = 0; i < n; i++) r->order[i] = i;
+  /* the validation split is held out of a fixed, seeded permutation */
+  double validation = setting_num(r->m, "validation", 0);
+  r->n_holdout = (int64_t)floor(validation * (double)n);
+  if (r->n_holdout > 0) {
+    nnd_rng rng = nnd_rng_for(r->seed, "validation");
+    shuffle(r->order, n, &rng);
+  }
+  r->n_train = n - r->n_holdout;
+  if (r->n_train < 1) return snprintf(err, err_size, "no training samples left"), -1;
+  return 0;
+}
+
+/* Loss and accuracy on the test source, else on the validation split. */
+static int evaluate_epoch(run *r, nnd_epoch_stats *st, char *err, size_t err_size) {
+  st->has_test = 0;
+  if (!r->test && r->n_holdout == 0) return 0;
+  int rc;
+  if (r->test) {
+    rc = nnd_evaluate(r->s, r->test, &r->bind, &st->test_loss, &st->test_accuracy, NULL, err,
+                      err_size);
+  } else {
+    double sum = 0;
+    int64_t correct = 0;
+    rc = 0;
+    for (int64_t start = r->n_train; start < r->n_train + r->n_holdout && rc == 0;
+         start += r->batch) {
+      int n = (int)(r->n_train + r->n_holdout - start < r->batch ? r->n_train + r->n_holdout - start
+                                                                 : r->batch);
+      if (feed(r->s, r->train, &r->bind, r->order + start, n, r->x, r->y) != 0 ||
+          nnd_session_forward(r->s, 0) != 0) {
+        snprintf(err, err_size, "%s", nnd_session_error(r->s));
+        rc = -1;
+        break;
+      }
+      sum += nnd_session_loss(r->s) * n;
+      correct += count_correct(r->s, &r->bind, r->y, n, NULL);
+    }
+    st->test_loss = sum / (double)r->n_holdout;
+    st->test_accuracy = (double)correct / (double)r->n_holdout;
+  }
+  st->has_test = rc == 0;
+  return rc;
+}
+
+static int train_loop(run *r, int start_epoch, int64_t start_batch, double loss_sum,
+                      int64_t correct, int64_t seen, char *err, size_t err_size) {
+  const nnd_setting *opt = nnd_ir_setting(r->m, "optimizer");
+  const nnd_setting *sched = nnd_ir_setting(r->m, "schedule");
+  double base = opt ? nnd_num(nnd_call_arg(&opt->value, "lr"), 0.01) : 0.01;
+  int64_t steps = (r->n_train + r->batch - 1) / r->batch;
+  for (int epoch = start_epoch; epoch < r->epochs; epoch++) {
+    double lr = nnd_schedule_lr(sched ? &sched->value : NULL, base, epoch, r->epochs);
+    memcpy(r->epoch_order, r->order, (size_t)r->n_train * sizeof *r->order);
+    if (r->shuffle) {
+      char key[32];
+      snprintf(key, sizeof key, "epoch %d", epoch);
+      nnd_rng rng = nnd_rng_for(r->seed, key);
+      shuffle(r->epoch_order, r->n_train, &rng);
+    }
+    double t0 = now(), last = 0;
+    for (int64_t b = start_batch; b < steps; b++) {
+      if (r->o->stop && *r->o->stop) {
+        if (save(r, epoch, b, loss_sum, correct, seen, err, err_size) != 0) return -1;
+        return 1;
+      }
+      int n = (int)(r->n_train - b * r->batch < r->batch ? r->n_train - b * r->batch : r->batch);
+      if (feed(r->s, r->train, &r->bind, r->epoch_order + b * r->batch, n, r->x, r->y) != 0 ||
+          nnd_session_forward(r->s, 1) != 0 || nnd_session_backward(r->s) != 0) {
+        snprintf(err, err_size, "%s", nnd_session_error(r->s));
+        return -1;
+      }
+      const char *bad = non_finite(r->s);
+      if (bad) {
+        int is_loss = strcmp(bad, "the total loss") == 0;
+        snprintf(err, err_size, "epoch %d, step %lld: %s%s%s is not finite (NaN or infinity); "
+                                "training stopped, the last checkpoint is kept",
+                 epoch + 1, (long long)b + 1, is_loss ? "" : "the gradient of `", bad,
+                 is_loss ? "" : "`");
+        return -1;
+      }
+      if (nnd_session_step(r->s, lr) != 0) {
+        snprintf(err, err_size, "%s", nnd_session_error(r->s));
+        return -1;
+      }
+      loss_sum += nnd_session_loss(r->s) * n;
+      correct += count_correct(r->s, &r->bind, r->y, n, NULL);
+      seen += n;
+      double t = now() - t0;
+      if (r->o->on_progress && (t - last >= r->o->progress_interval || b + 1 == steps)) {
+        nnd_train_progress p = {epoch + 1, r->epochs, b + 1, steps, seen, loss_sum / seen, t};
+        r->o->on_progress(&p, r->o->user);
+        last = t;
+      }
+    }
+    nnd_epoch_stats st = {0};
+    st.epoch = epoch + 1;
+    st.epochs = r->epochs;
+    st.lr = lr;
+    st.train_loss = seen ? loss_sum / seen : NAN;
+    st.train_accuracy = seen && r->bind.prediction ? (double)correct / seen : NAN;
+    if (evaluate_epoch(r, &st, err, err_size) != 0) return -1;
+    st.seconds = now() - t0;
+    if (nnd_session_set_batch(r->s, r->batch) != 0) {
+      snprintf(err, err_size, "%s", nnd_session_error(r->s));
+      return -1;
+    }
+    if (save(r, epoch + 1, 0, 0, 0, 0, err, err_size) != 0) return -1;
+    if (r->o->on_epoch) r->o->on_epoch(&st, r->o->user);
+    start_batch = 0;
+    loss_sum = 0;
+    correct = seen = 0;
+  }
+  return 0;
+}
+
+int nnd_train(nnd_session *s, const nnd_model *m, const nnd_train_options *o, char *err,
+              size_t err_size) {
+  run r;
+  memset(&r, 0, sizeof r);
+  r.m = m;
+  r.s = s;
+  r.o = o;
+  r.batch = (int)setting_num(m, "batch", 32);
+  r.epochs = (int)setting_num(m, "epochs", 1);
+  r.shuffle = setting_num(m, "shuffle", 1) != 0;
+  r.seed = (uint64_t)setting_num(m, "seed", 42);
+  int rc = open_sources(&r, err, err_size);
+  if (rc == 0 && nnd_session_set_batch(s, r.batch) != 0) {
+    snprintf(err, err_size, "%s", nnd_session_error(s));
+    rc = -1;
+  }
+  int start_epoch = 0;
+  int64_t start_batch = 0, correct = 0, seen = 0;
+  double loss_sum = 0;
+  if (rc == 0 && o->resume) {
+    nnd_checkpoint *c = NULL;
+    rc = nnd_session_load(s, o->resume, 1, &c, err, err_size);
+    if (rc == 0) {
+      start_epoch = (int)meta_int(c, "nnd.epoch");
+      start_batch = meta_int(c, "nnd.next_batch");
+      nnd_session_set_steps(s, meta_int(c, "nnd.steps"));
+      const char *ls = nnd_checkpoint_meta(c, "nnd.loss_sum");
+      loss_sum = ls ? strtod(ls, NULL) : 0;
+      correct = meta_int(c, "nnd.correct");
+      seen = meta_int(c, "nnd.seen");
+      nnd_checkpoint_free(c);
+    }
+  }
+  if (rc == 0) rc = train_loop(&r, start_epoch, start_batch, loss_sum, correct, seen, err,
+                               err_size);
+  nnd_dataset_free(r.train);
+  nnd_dataset_free(r.test);
+  free(r.order);
+  free(r.epoch_order);
+  free(r.x);
+  free(r.y);
+  return rc;
+}

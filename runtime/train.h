@@ -1,0 +1,83 @@
+/* train.h — the training loop: batches from a data source, forward,
+ * backward, optimizer step with the learning-rate schedule, evaluation on
+ * the test set after each epoch, checkpoints, exact resume, and a guard that
+ * stops on the first NaN or infinity. Reports through callbacks; prints
+ * nothing. */
+#ifndef NND_TRAIN_H
+#define NND_TRAIN_H
+
+#include <nnd/nnd.h>
+#include <stdint.h>
+
+#include "data.h"
+#include "ir.h"
+#include "metrics.h"
+
+typedef struct {
+  int epoch, epochs;          /* 1-based epoch */
+  int64_t step, steps;        /* within the epoch */
+  int64_t samples;            /* seen this epoch */
+  double loss;                /* running mean this epoch */
+  double seconds;             /* this epoch so far */
+} nnd_train_progress;
+
+typedef struct {
+  int epoch, epochs;
+  double lr;
+  double train_loss, train_accuracy;
+  int has_test;
+  double test_loss, test_accuracy;
+  double seconds;
+} nnd_epoch_stats;
+
+typedef struct {
+  const char *checkpoint;     /* saved after each epoch and when stopped; NULL: none */
+  const char *resume;         /* a checkpoint to continue from; NULL: start fresh */
+  void (*on_progress)(const nnd_train_progress *p, void *user);
+  void (*on_epoch)(const nnd_epoch_stats *e, void *user);
+  void *user;
+  volatile int *stop;         /* set (by a signal handler) to save and return */
+  double progress_interval;   /* seconds between progress reports; 0: every step */
+} nnd_train_options;
+
+/* Which inputs the data feeds: the float input with the source's feature
+ * count, and the class/binary (or single float) target. */
+typedef struct {
+  const char *features, *target;
+  int classes;                /* of the target, 0 when it is not a class */
+  const char *prediction;     /* the node whose argmax is the predicted class */
+} nnd_data_binding;
+
+int nnd_train_bind(const nnd_model *m, const nnd_dataset *d, nnd_data_binding *b, char *err,
+                   size_t err_size);
+
+/* Train for the model's epochs. Returns 0 when done, 1 when stopped by
+ * *stop (a checkpoint was saved), -1 on an error (a NaN names its epoch, step
+ * and tensor; the last good checkpoint stays). */
+int nnd_train(nnd_session *s, const nnd_model *m, const nnd_train_options *o, char *err,
+              size_t err_size);
+
+/* Loss and accuracy of a data source in inference mode; with a confusion
+ * matrix (classes == the binding's), it is filled too. */
+int nnd_evaluate(nnd_session *s, const nnd_dataset *d, const nnd_data_binding *b,
+                 double *loss, double *accuracy, nnd_confusion *confusion, char *err,
+                 size_t err_size);
+
+/* Learning rate of epoch (0-based) of `epochs` for a resolved schedule call
+ * (constant, step, cosine). */
+double nnd_schedule_lr(const nnd_value *schedule, double base, int epoch, int epochs);
+
+/* Session state for checkpoints (session_io.c). Saves every parameter by its
+ * node name, the optimizer state and the given metadata. */
+int nnd_session_save(nnd_session *s, const char *path, const char *const *keys,
+                     const char *const *values, int n_meta, char *err, size_t err_size);
+/* Loads parameters (names and shapes must match; the first mismatch is the
+ * error) and, when `with_state`, the optimizer state; `meta` returns the
+ * checkpoint (free with nnd_checkpoint_free) for its metadata, or NULL. */
+struct nnd_checkpoint;
+int nnd_session_load(nnd_session *s, const char *path, int with_state,
+                     struct nnd_checkpoint **meta, char *err, size_t err_size);
+int64_t nnd_session_steps(const nnd_session *s);
+void nnd_session_set_steps(nnd_session *s, int64_t steps);
+
+#endif
