@@ -47,6 +47,8 @@ int cmd_gradcheck(int argc, char **argv);
 int cmd_plugins(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_ir(int argc, char **argv);
 int cmd_help(int argc, char **argv);

@@ -67,6 +67,19 @@ static const help_entry entries[] = {
      "the weights of CKPT and print loss, accuracy, balanced accuracy, per-class\n"
      "accuracy, precision, recall and F1 with the model's class names, macro\n"
      "averages, and the confusion matrix; --json prints the same as JSON.\n"},
+    {"predict", "top classes of samples, with probabilities",
+     "usage: nnd predict FILE --weights CKPT [--input NAME=VALUES | --samples N]\n"
+     "                        [--top K]\n\n"
+     "Print the K (default 3) most likely classes of each sample with their\n"
+     "probabilities: samples given with --input (a multiple of the per-sample\n"
+     "size makes several), else the first N (default 10) of the model's test\n"
+     "data, with their true class.\n"},
+    {"sweep", "train every combination of settings and compare them",
+     "usage: nnd sweep FILE --set KEY=V1,V2,... [--set ...] [--log-dir DIR]\n\n"
+     "Train the model once per combination of the values given (--set\n"
+     "optimizer.lr=0.1,0.01,0.003 --set batch=16,64 makes six runs) and print a\n"
+     "table of the final train and test loss and accuracy of each. --log-dir\n"
+     "keeps each run's per-epoch CSV log (runN.csv) for nnd plot.\n"},
     {"plugins", "list plugins: what they register, or why they were refused",
      "usage: nnd plugins\n\n"
      "List every plugin file found on the search path (--plugin-dir DIR,\n"

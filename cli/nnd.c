@@ -12,7 +12,8 @@ typedef struct {
 static const command commands[] = {
     {"check", cmd_check},     {"summary", cmd_summary},     {"ir", cmd_ir},
     {"trace", cmd_trace},     {"gradcheck", cmd_gradcheck}, {"plugins", cmd_plugins},
-    {"train", cmd_train},     {"eval", cmd_eval},
+    {"train", cmd_train},     {"eval", cmd_eval},           {"predict", cmd_predict},
+    {"sweep", cmd_sweep},
     {"help", cmd_help},
 };
 

@@ -1,0 +1,161 @@
+/* cmd_predict.c — `nnd predict FILE --weights CKPT [--input NAME=VALUES |
+ * --samples N] [--top K]`: the top-k classes of each sample with their
+ * probabilities (the softmax of the prediction), and the true class when the
+ * samples come from the model's test data. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ir.h"
+#include "train.h"
+
+static const char *class_label(const nnd_node *target, int k, char *buf, size_t n) {
+  if (target && target->class_names && k < target->type.classes) return target->class_names[k];
+  snprintf(buf, n, "%d", k);
+  return buf;
+}
+
+static void print_top(const nnd_node *target, const float *logits, int64_t k_classes, int top,
+                      int sample, int truth) {
+  double max = logits[0], sum = 0;
+  for (int64_t k = 1; k < k_classes; k++) max = fmax(max, logits[k]);
+  for (int64_t k = 0; k < k_classes; k++) sum += exp(logits[k] - max);
+  int used[1024] = {0};
+  char buf[32];
+  printf("sample %d:", sample);
+  for (int t = 0; t < top && t < k_classes && k_classes <= 1024; t++) {
+    int best = -1;
+    for (int64_t k = 0; k < k_classes; k++)
+      if (!used[k] && (best < 0 || logits[k] > logits[best])) best = (int)k;
+    used[best] = 1;
+    printf("%s %s %.4f", t ? "," : "", class_label(target, best, buf, sizeof buf),
+           exp(logits[best] - max) / sum);
+  }
+  if (truth >= 0) printf("  (true: %s)", class_label(target, truth, buf, sizeof buf));
+  putchar('\n');
+}
+
+int cmd_predict(int argc, char **argv) {
+  const char *file = NULL, *weights = NULL, *input = NULL;
+  int samples = 10, top = 3;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    int has = i + 1 < argc;
+    if (strcmp(a, "--weights") == 0 && has) weights = argv[++i];
+    else if (strcmp(a, "--input") == 0 && has) input = argv[++i];
+    else if (strcmp(a, "--samples") == 0 && has) samples = atoi(argv[++i]);
+    else if (strcmp(a, "--top") == 0 && has) top = atoi(argv[++i]);
+    else if (a[0] == '-') return cli_usage_error("predict", "unknown option or missing value: '%s'", a);
+    else if (file) return cli_usage_error("predict", "expected one model file");
+    else file = a;
+  }
+  if (!file || !weights) return cli_usage_error("predict", "expected a model file and --weights CKPT");
+  if (samples < 1 || top < 1) return cli_usage_error("predict", "--samples and --top are positive");
+  nnd_model *m = NULL;
+  if (cli_compile(file, &m) != EXIT_OK) return EXIT_MODEL;
+  char err[2048] = "";
+  nnd_session *s = NULL;
+  nnd_dataset *d = NULL;
+  nnd_data_binding b;
+  memset(&b, 0, sizeof b);
+  int status = EXIT_OK;
+  nnd_session_options so = {sizeof so, cli_options.backends, 0, 0};
+  const nnd_setting *src = nnd_ir_setting(m, "test");
+  if (!src) src = nnd_ir_setting(m, "data");
+  if (nnd_session_new(m, &so, &s, err, sizeof err) != 0 ||
+      nnd_session_load(s, weights, 0, NULL, err, sizeof err) != 0)
+    status = EXIT_MODEL;
+  float *x = NULL, *y = NULL;
+  int n = 0;
+  if (status == EXIT_OK && input) {
+    /* NAME=1,2,3: one or more samples of the named input */
+    char *copy = strdup(input), *eq = copy ? strchr(copy, '=') : NULL;
+    nnd_tensor t;
+    if (!eq) {
+      free(copy);
+      nnd_session_free(s);
+      nnd_model_free(m);
+      return cli_usage_error("predict", "--input takes NAME=VALUES");
+    }
+    *eq = '\0';
+    int64_t cap = 0, count = 0;
+    for (char *p = eq + 1; *p;) {
+      char *end;
+      double v = strtod(p, &end);
+      if (end == p) { p++; continue; }
+      if (count == cap) {
+        cap = cap ? cap * 2 : 64;
+        float *nx = realloc(x, (size_t)cap * sizeof *x);
+        if (!nx) break;
+        x = nx;
+      }
+      x[count++] = (float)v;
+      p = end;
+    }
+    if (nnd_session_value(s, copy, &t) != 0 || count == 0 || count % t.numel != 0) {
+      snprintf(err, sizeof err, "--input %s: the model has no such input, or %lld values are "
+                                "not whole samples", copy, (long long)count);
+      status = EXIT_USAGE;
+    } else {
+      n = (int)(count / t.numel);
+      if (nnd_session_set_batch(s, n) != 0 || nnd_session_set_input(s, copy, x, count) != 0)
+        status = EXIT_MODEL;
+    }
+    b.features = NULL;
+    free(copy);
+  } else if (status == EXIT_OK) {
+    if (!src) {
+      snprintf(err, sizeof err, "%s: no --input and no data in the train block", file);
+      status = EXIT_USAGE;
+    } else if (nnd_dataset_open(&src->value, m->dir, &d, err, sizeof err) != 0 ||
+               nnd_train_bind(m, d, &b, err, sizeof err) != 0) {
+      status = EXIT_MODEL;
+    } else {
+      n = (int)(samples < nnd_dataset_size(d) ? samples : nnd_dataset_size(d));
+      int64_t *index = malloc((size_t)n * sizeof *index);
+      x = malloc((size_t)n * (size_t)nnd_dataset_features(d) * sizeof *x);
+      y = malloc((size_t)n * sizeof *y);
+      for (int i = 0; index && i < n; i++) index[i] = i;
+      if (!index || !x || !y || nnd_session_set_batch(s, n) != 0) status = EXIT_MODEL;
+      if (status == EXIT_OK) {
+        nnd_dataset_batch(d, index, n, x, y);
+        if (nnd_session_set_input(s, b.features, x, n * nnd_dataset_features(d)) != 0 ||
+            nnd_session_set_input(s, b.target, y, n) != 0)
+          status = EXIT_MODEL;
+      }
+      free(index);
+    }
+  }
+  /* the prediction: what the loss compares with the class input */
+  const nnd_node *target = NULL;
+  const char *prediction = b.prediction;
+  for (int i = 0; i < m->n_losses && !prediction; i++) {
+    const nnd_node *l = &m->nodes[m->losses[i].node];
+    if (l->n_data_inputs >= 2) prediction = m->nodes[l->inputs[0]].name;
+  }
+  for (int i = 0; i < m->n_losses; i++) {
+    const nnd_node *l = &m->nodes[m->losses[i].node];
+    if (l->n_data_inputs >= 2 && strcmp(m->nodes[l->inputs[0]].name, prediction ? prediction : "") == 0)
+      target = &m->nodes[l->inputs[1]];
+  }
+  nnd_tensor p;
+  if (status == EXIT_OK && (!prediction || nnd_session_forward(s, 0) != 0 ||
+                            nnd_session_value(s, prediction, &p) != 0)) {
+    if (!err[0]) snprintf(err, sizeof err, "%s", prediction ? nnd_session_error(s)
+                                                            : "the model has no classifier loss");
+    status = EXIT_MODEL;
+  }
+  if (status == EXIT_OK)
+    for (int i = 0; i < n; i++)
+      print_top(target, p.data + (int64_t)i * (p.numel / n), p.numel / n, top, i,
+                y ? (int)y[i] : -1);
+  if (status != EXIT_OK) fprintf(stderr, "nnd predict: %s\n", err[0] ? err : nnd_session_error(s));
+  free(x);
+  free(y);
+  nnd_dataset_free(d);
+  nnd_session_free(s);
+  nnd_model_free(m);
+  return status;
+}
