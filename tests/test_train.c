@@ -241,6 +241,48 @@ static void test_train_command_on_mnist(void) {
   free(out);
 }
 
+static void test_sweep_predict_eval_commands(void) {
+  char model[256];
+  snprintf(model, sizeof model, "%s/named.nnd", dir);
+  FILE *f = fopen(model, "w");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  fputs("model named\ninput x: [2]\ninput y: class[\"upper\", \"lower\"]\n"
+        "logits = dense(tanh(dense(x, units=32)), units=2)\nloss cross_entropy(logits, y)\n"
+        "train { data = moons(n=400, noise=0.1, seed=1); test = moons(n=100, seed=2)\n"
+        "        optimizer = adam(lr=0.02); batch = 16; epochs = 3 }\n", f);
+  fclose(f);
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd, "cd '%s' && '%s/nnd' sweep named.nnd --set optimizer.lr=0.05,0.001 "
+                            "--set epochs=1,2 --log-dir sweep", dir, NND_TEST_BUILDDIR);
+  int st;
+  char *out = run_command(cmd, &st);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+  CU_ASSERT_EQUAL(st, 0);
+  /* four runs, one row each, and their logs */
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "\n1     0.05            1 "));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "\n4     0.001           2 "));
+  free(out);
+  char log[512];
+  snprintf(log, sizeof log, "%s/sweep/run4.csv", dir);
+  CU_ASSERT_EQUAL(access(log, R_OK), 0);
+  snprintf(cmd, sizeof cmd, "cd '%s' && '%s/nnd' train named.nnd --checkpoint named.st > /dev/null && "
+                            "'%s/nnd' eval named.nnd --weights named.st && '%s/nnd' predict "
+                            "named.nnd --weights named.st --samples 2 --top 2 && '%s/nnd' predict "
+                            "named.nnd --weights named.st --input x=1,-0.5",
+           dir, NND_TEST_BUILDDIR, NND_TEST_BUILDDIR, NND_TEST_BUILDDIR, NND_TEST_BUILDDIR);
+  out = run_command(cmd, &st);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+  if (st != 0) fprintf(stderr, "\n%s\n", out);
+  CU_ASSERT_EQUAL(st, 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "balanced accuracy"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "\nupper "));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "\nlower "));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "sample 1: "));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "(true: "));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "sample 0: lower "));  /* (1, -0.5) lies in the lower moon */
+  free(out);
+}
+
 void test_train_register(void) {
   CU_pSuite s = CU_add_suite("train", suite_init, suite_clean);
   CU_add_test(s, "a small model converges on two moons", test_converges_on_moons);
@@ -250,4 +292,5 @@ void test_train_register(void) {
   CU_add_test(s, "--set overrides", test_overrides);
   CU_add_test(s, "learning-rate schedules", test_schedules);
   CU_add_test(s, "nnd train and eval on the MNIST subset", test_train_command_on_mnist);
+  CU_add_test(s, "nnd sweep, eval and predict", test_sweep_predict_eval_commands);
 }
