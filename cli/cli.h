@@ -49,6 +49,7 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_ir(int argc, char **argv);
 int cmd_help(int argc, char **argv);

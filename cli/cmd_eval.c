@@ -10,7 +10,57 @@
 #include "cli.h"
 #include "ir.h"
 #include "metrics.h"
+#include "report.h"
 #include "train.h"
+
+#define REPORT_EACH 32      /* correct and wrong images shown in a report */
+#define REPORT_SCAN 2048    /* test samples looked at to find them */
+
+/* Up to REPORT_EACH correctly and wrongly classified image samples of the
+ * first REPORT_SCAN, with the probability of the predicted class. */
+static int pick_samples(nnd_session *s, const nnd_dataset *d, const nnd_data_binding *b,
+                        nnd_report_sample *out, char *err, size_t err_size) {
+  int rows, cols;
+  if (!nnd_dataset_image_shape(d, &rows, &cols) || !b->prediction) return 0;
+  int n = (int)(nnd_dataset_size(d) < REPORT_SCAN ? nnd_dataset_size(d) : REPORT_SCAN);
+  int64_t *index = malloc((size_t)n * sizeof *index);
+  float *x = malloc((size_t)n * (size_t)nnd_dataset_features(d) * sizeof *x);
+  float *y = malloc((size_t)n * sizeof *y);
+  int picked = 0, right = 0, wrong = 0;
+  nnd_tensor p;
+  if (!index || !x || !y) {
+    snprintf(err, err_size, "out of memory");
+    picked = -1;
+  }
+  for (int i = 0; picked >= 0 && i < n; i++) index[i] = i;
+  if (picked >= 0) nnd_dataset_batch(d, index, n, x, y);
+  if (picked >= 0 && (nnd_session_set_batch(s, n) != 0 ||
+                      nnd_session_set_input(s, b->features, x, n * nnd_dataset_features(d)) != 0 ||
+                      nnd_session_set_input(s, b->target, y, n) != 0 ||
+                      nnd_session_forward(s, 0) != 0 ||
+                      nnd_session_value(s, b->prediction, &p) != 0)) {
+    snprintf(err, err_size, "%s", nnd_session_error(s));
+    picked = -1;
+  }
+  for (int i = 0; picked >= 0 && i < n && (right < REPORT_EACH || wrong < REPORT_EACH); i++) {
+    int64_t k = p.numel / n;
+    const float *row = p.data + (int64_t)i * k;
+    int best = 0;
+    double max = row[0], sum = 0;
+    for (int64_t j = 1; j < k; j++)
+      if (row[j] > row[best]) best = (int)j, max = row[j];
+    for (int64_t j = 0; j < k; j++) sum += exp(row[j] - max);
+    int ok = best == (int)y[i];
+    if ((ok && right >= REPORT_EACH) || (!ok && wrong >= REPORT_EACH)) continue;
+    *(ok ? &right : &wrong) += 1;
+    out[picked++] = (nnd_report_sample){nnd_dataset_image(d, i), (int)y[i], best,
+                                        (float)(1.0 / sum)};
+  }
+  free(index);
+  free(x);
+  free(y);
+  return picked;
+}
 
 static const char *class_name(const nnd_model *m, const nnd_data_binding *b, int k, char *buf,
                               size_t n) {
@@ -84,10 +134,12 @@ static void print_text(const nnd_model *m, const nnd_data_binding *b, double los
 }
 
 int cmd_eval(int argc, char **argv) {
-  const char *file = NULL, *weights = NULL;
+  const char *file = NULL, *weights = NULL, *report = NULL, *log = NULL;
   int json = 0;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--weights") == 0 && i + 1 < argc) weights = argv[++i];
+    else if (strcmp(argv[i], "--report") == 0 && i + 1 < argc) report = argv[++i];
+    else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc) log = argv[++i];
     else if (strcmp(argv[i], "--json") == 0) json = 1;
     else if (argv[i][0] == '-') return cli_usage_error("eval", "unknown option or missing value: '%s'", argv[i]);
     else if (file) return cli_usage_error("eval", "expected one model file");
@@ -122,6 +174,24 @@ int cmd_eval(int argc, char **argv) {
   if (status == EXIT_OK) {
     if (json) print_json(m, &b, loss, &x, &c);
     else print_text(m, &b, loss, &x, &c);
+  }
+  if (status == EXIT_OK && report) {
+    nnd_report_sample samples[2 * REPORT_EACH];
+    const char **names = calloc((size_t)b.classes + 1, sizeof *names);
+    const nnd_node *t = nnd_ir_find(m, b.target);
+    for (int k = 0; names && t && t->class_names && k < b.classes; k++) names[k] = t->class_names[k];
+    int rows = 0, cols = 0;
+    nnd_dataset_image_shape(d, &rows, &cols);
+    int n = pick_samples(s, d, &b, samples, err, sizeof err);
+    if (!names || n < 0 ||
+        nnd_report_write(report, m->name, names, b.classes, &x, &c, loss, log, samples, n, rows,
+                         cols, err, sizeof err) != 0) {
+      fprintf(stderr, "nnd eval: %s\n", names ? err : "out of memory");
+      status = EXIT_MODEL;
+    } else if (!json) {
+      printf("\nreport written to %s\n", report);
+    }
+    free(names);
   }
   nnd_metrics_free(&x);
   nnd_confusion_free(&c);

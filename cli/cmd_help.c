@@ -62,11 +62,14 @@ static const help_entry entries[] = {
      "stops training naming the epoch, step and tensor. --log writes one CSV\n"
      "row per epoch.\n"},
     {"eval", "evaluate trained weights: accuracy, per class, confusion matrix",
-     "usage: nnd eval FILE --weights CKPT [--json]\n\n"
+     "usage: nnd eval FILE --weights CKPT [--json] [--report FILE.html [--log CSV]]\n\n"
      "Run the test set (else the training data) of the model's train block with\n"
      "the weights of CKPT and print loss, accuracy, balanced accuracy, per-class\n"
      "accuracy, precision, recall and F1 with the model's class names, macro\n"
-     "averages, and the confusion matrix; --json prints the same as JSON.\n"},
+     "averages, and the confusion matrix; --json prints the same as JSON.\n"
+     "--report writes one self-contained HTML page: the metrics, the confusion\n"
+     "matrix as a heat map, the training curves (with --log), and grids of\n"
+     "correctly and wrongly classified test images.\n"},
     {"predict", "top classes of samples, with probabilities",
      "usage: nnd predict FILE --weights CKPT [--input NAME=VALUES | --samples N]\n"
      "                        [--top K]\n\n"
@@ -80,6 +83,13 @@ static const help_entry entries[] = {
      "optimizer.lr=0.1,0.01,0.003 --set batch=16,64 makes six runs) and print a\n"
      "table of the final train and test loss and accuracy of each. --log-dir\n"
      "keeps each run's per-epoch CSV log (runN.csv) for nnd plot.\n"},
+    {"plot", "draw training curves from `nnd train --log` CSV files as SVG",
+     "usage: nnd plot LOG.csv... -o FILE.svg\n\n"
+     "Draw the loss and accuracy per epoch of one or more training logs as one\n"
+     "self-contained SVG: train solid, test dashed, one colour per log, named\n"
+     "in the legend by its file name.\n"
+     "Exit status: 0 written, 1 a log is not an nnd training log (file:line),\n"
+     "2 usage error or a log that cannot be opened.\n"},
     {"plugins", "list plugins: what they register, or why they were refused",
      "usage: nnd plugins\n\n"
      "List every plugin file found on the search path (--plugin-dir DIR,\n"

@@ -13,7 +13,7 @@ static const command commands[] = {
     {"check", cmd_check},     {"summary", cmd_summary},     {"ir", cmd_ir},
     {"trace", cmd_trace},     {"gradcheck", cmd_gradcheck}, {"plugins", cmd_plugins},
     {"train", cmd_train},     {"eval", cmd_eval},           {"predict", cmd_predict},
-    {"sweep", cmd_sweep},
+    {"sweep", cmd_sweep},     {"plot", cmd_plot},
     {"help", cmd_help},
 };
 

@@ -275,9 +275,9 @@ static void draw_panel(FILE *out, const nnd_plot_log *logs, int n, int accuracy,
 }
 
 void nnd_plot_svg(FILE *out, const nnd_plot_log *logs, int n) {
-  /* The legend sits below the panels, three logs to a row, after a row
+  /* The legend sits below the panels, four logs to a row, after a row
    * saying what solid and dashed mean. */
-  int per_row = 3, rows = 1 + (n + per_row - 1) / per_row;
+  int per_row = 4, rows = 1 + (n + per_row - 1) / per_row;
   int width = 2 * PANEL_W, height = PANEL_H + 8 + rows * LEGEND_ROW;
   fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
                "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n",
@@ -405,31 +405,22 @@ static void metrics_tables(FILE *out, const char *const *names, int classes,
           m->accuracy, m->balanced_accuracy, loss, (long long)m->total);
   fputs("<h3>Per class</h3>\n<table>\n<tr><th>class</th><th>accuracy</th><th>precision</th>"
         "<th>recall</th><th>F1</th><th>support</th></tr>\n", out);
-  double acc_sum = 0;
-  int supported = 0;
   for (int k = 0; k < classes; k++) {
-    /* One-vs-rest accuracy: per-class recall is already its own column. */
-    int64_t fp = 0, fn = 0;
-    for (int j = 0; j < classes; j++)
-      if (j != k) {
-        fp += c->counts[(size_t)j * classes + k];
-        fn += c->counts[(size_t)k * classes + j];
-      }
-    double acc = m->total ? (double)(m->total - fp - fn) / (double)m->total : 0;
-    if (m->support[k]) acc_sum += acc, supported++;
+    /* a class's accuracy is the share of its samples classified right (its
+       recall), as nnd eval prints it and the seed problem sets report it */
     fputs("<tr><td>", out);
     class_name(out, names, classes, k);
     fprintf(out, "</td><td class=\"n\">%.4f</td><td class=\"n\">%.4f</td><td class=\"n\">%.4f"
                  "</td><td class=\"n\">%.4f</td><td class=\"n\">%lld</td></tr>\n",
-            acc, m->precision[k], m->recall[k], m->f1[k], (long long)m->support[k]);
+            m->recall[k], m->precision[k], m->recall[k], m->f1[k], (long long)m->support[k]);
   }
   fprintf(out, "<tr class=\"macro\"><td>macro average</td><td class=\"n\">%.4f</td>"
                "<td class=\"n\">%.4f</td><td class=\"n\">%.4f</td><td class=\"n\">%.4f</td>"
                "<td class=\"n\">%lld</td></tr>\n</table>\n",
-          supported ? acc_sum / supported : 0, m->macro_precision, m->macro_recall,
-          m->macro_f1, (long long)m->total);
-  fputs("<p class=\"note\">Per-class accuracy is one-vs-rest, (TP + TN) / all; macro averages "
-        "run over the classes with support.</p>\n", out);
+          m->balanced_accuracy, m->macro_precision, m->macro_recall, m->macro_f1,
+          (long long)m->total);
+  fputs("<p class=\"note\">A class's accuracy is the share of its samples classified "
+        "correctly (its recall); macro averages run over the classes with support.</p>\n", out);
 }
 
 static void confusion_table(FILE *out, const char *const *names, int classes,

@@ -145,6 +145,7 @@ static void test_checkpoint_round_trip_and_mismatch(void) {
   CU_ASSERT_PTR_NOT_NULL(nnd_checkpoint_find(meta, "logits.weight"));
   nnd_checkpoint_free(meta);
   nnd_session_free(t);
+  nnd_session_free(s);  /* before its model: a session never outlives it */
   nnd_model_free(m);
   /* a model with another shape refuses the file, naming the first mismatch */
   m = compile_ok("input x: [2]\ninput y: class[2]\nh = tanh(dense(x, units=8))\n"
@@ -155,7 +156,6 @@ static void test_checkpoint_round_trip_and_mismatch(void) {
   CU_ASSERT_PTR_NOT_NULL(strstr(err, "`dense_1.weight` is [32, 2] in the file but [8, 2] in "
                                      "the model"));
   nnd_session_free(t);
-  nnd_session_free(s);
   nnd_model_free(m);
 }
 
@@ -265,11 +265,13 @@ static void test_sweep_predict_eval_commands(void) {
   char log[512];
   snprintf(log, sizeof log, "%s/sweep/run4.csv", dir);
   CU_ASSERT_EQUAL(access(log, R_OK), 0);
-  snprintf(cmd, sizeof cmd, "cd '%s' && '%s/nnd' train named.nnd --checkpoint named.st > /dev/null && "
-                            "'%s/nnd' eval named.nnd --weights named.st && '%s/nnd' predict "
-                            "named.nnd --weights named.st --samples 2 --top 2 && '%s/nnd' predict "
-                            "named.nnd --weights named.st --input x=1,-0.5",
-           dir, NND_TEST_BUILDDIR, NND_TEST_BUILDDIR, NND_TEST_BUILDDIR, NND_TEST_BUILDDIR);
+  snprintf(cmd, sizeof cmd, "cd '%s' && B='%s' && $B/nnd train named.nnd --checkpoint named.st "
+                            "--log named.csv > /dev/null && $B/nnd eval named.nnd --weights "
+                            "named.st --report named.html --log named.csv && $B/nnd predict "
+                            "named.nnd --weights named.st --samples 2 --top 2 && $B/nnd predict "
+                            "named.nnd --weights named.st --input x=1,-0.5 && $B/nnd plot "
+                            "named.csv sweep/run1.csv -o curves.svg",
+           dir, NND_TEST_BUILDDIR);
   out = run_command(cmd, &st);
   CU_ASSERT_PTR_NOT_NULL_FATAL(out);
   if (st != 0) fprintf(stderr, "\n%s\n", out);
@@ -280,7 +282,21 @@ static void test_sweep_predict_eval_commands(void) {
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "sample 1: "));
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "(true: "));
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "sample 0: lower "));  /* (1, -0.5) lies in the lower moon */
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "report written to named.html"));
   free(out);
+  static const char *files[] = {"named.html", "curves.svg"};
+  static const char *needles[] = {"<td>upper</td>", "<svg"};
+  for (int i = 0; i < 2; i++) {
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+    FILE *g = fopen(path, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    static char text[1 << 20];
+    size_t n = fread(text, 1, sizeof text - 1, g);
+    text[n] = '\0';
+    fclose(g);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, needles[i]));
+  }
 }
 
 void test_train_register(void) {
