@@ -60,7 +60,7 @@ static const help_entry entries[] = {
      "(default NAME.safetensors) is written atomically after every epoch and on\n"
      "Ctrl-C; --resume continues exactly where it stopped. A NaN or infinity\n"
      "stops training naming the epoch, step and tensor. --log writes one CSV\n"
-     "row per epoch.\n"},
+     "row per epoch (JSON lines when the name ends in .jsonl).\n"},
     {"eval", "evaluate trained weights: accuracy, per class, confusion matrix",
      "usage: nnd eval FILE --weights CKPT [--json] [--report FILE.html [--log CSV]]\n\n"
      "Run the test set (else the training data) of the model's train block with\n"

@@ -26,6 +26,7 @@ static void on_signal(int sig) {
 typedef struct {
   int tty;
   FILE *log;
+  int jsonl;      /* JSON lines instead of CSV */
 } report;
 
 static void fmt_time(double s, char *buf, size_t n) {
@@ -59,7 +60,16 @@ static void on_epoch(const nnd_epoch_stats *e, void *user) {
   if (e->has_test) printf("  test loss %.4f acc %.4f", e->test_loss, e->test_accuracy);
   printf("  %.1f s\n", e->seconds);
   fflush(stdout);
-  if (r->log) {
+  if (r->log && r->jsonl) {
+    fprintf(r->log, "{\"epoch\": %d, \"lr\": %.9g, \"train_loss\": %.9g, "
+                    "\"train_accuracy\": %.9g", e->epoch, e->lr, e->train_loss,
+            e->train_accuracy);
+    if (e->has_test)
+      fprintf(r->log, ", \"test_loss\": %.9g, \"test_accuracy\": %.9g", e->test_loss,
+              e->test_accuracy);
+    fprintf(r->log, ", \"seconds\": %.3f}\n", e->seconds);
+    fflush(r->log);
+  } else if (r->log) {
     fprintf(r->log, "%d,%.9g,%.9g,%.9g,", e->epoch, e->lr, e->train_loss, e->train_accuracy);
     if (e->has_test) fprintf(r->log, "%.9g,%.9g,", e->test_loss, e->test_accuracy);
     else fprintf(r->log, ",,");
@@ -97,13 +107,16 @@ int cmd_train(int argc, char **argv) {
     snprintf(default_ckpt, sizeof default_ckpt, "%s.safetensors", m->name);
     checkpoint = default_ckpt;
   }
-  report r = {isatty(fileno(stderr)), NULL};
+  size_t log_len = log ? strlen(log) : 0;
+  report r = {isatty(fileno(stderr)), NULL,
+              log_len > 6 && strcmp(log + log_len - 6, ".jsonl") == 0};
   if (log && !(r.log = fopen(log, "w"))) {
     fprintf(stderr, "nnd train: cannot write %s\n", log);
     nnd_model_free(m);
     return EXIT_USAGE;
   }
-  if (r.log) fprintf(r.log, "epoch,lr,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n");
+  if (r.log && !r.jsonl)
+    fprintf(r.log, "epoch,lr,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n");
   nnd_session *s = NULL;
   nnd_session_options so = {sizeof so, cli_options.backends, 0, 0};
   int status = EXIT_OK;
