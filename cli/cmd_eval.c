@@ -83,11 +83,14 @@ static void json_string(const char *s) {
 static void print_json(const nnd_model *m, const nnd_data_binding *b, double loss,
                        const nnd_metrics *x, const nnd_confusion *c) {
   char buf[32];
-  printf("{\"loss\": %.9g, \"accuracy\": %.9g, \"balanced_accuracy\": %.9g, "
+  /* the loss of a model without one is NaN, which JSON spells null */
+  if (isfinite(loss)) printf("{\"loss\": %.9g", loss);
+  else printf("{\"loss\": null");
+  printf(", \"accuracy\": %.9g, \"balanced_accuracy\": %.9g, "
          "\"macro_precision\": %.9g, \"macro_recall\": %.9g, \"macro_f1\": %.9g, "
          "\"samples\": %lld, \"classes\": [",
-         loss, x->accuracy, x->balanced_accuracy, x->macro_precision, x->macro_recall,
-         x->macro_f1, (long long)x->total);
+         x->accuracy, x->balanced_accuracy, x->macro_precision, x->macro_recall, x->macro_f1,
+         (long long)x->total);
   for (int k = 0; k < x->classes; k++) {
     printf("%s{\"name\": ", k ? ", " : "");
     json_string(class_name(m, b, k, buf, sizeof buf));

@@ -3,6 +3,7 @@
  *
  * On a terminal a live progress line on stderr (done/total, samples/s,
  * elapsed<remaining, running loss); otherwise one plain line per epoch. */
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,12 @@ typedef struct {
   FILE *log;
   int jsonl;      /* JSON lines instead of CSV */
 } report;
+
+/* A number for JSON, where NaN (an accuracy without a classifier) is null. */
+static void json_num(FILE *f, const char *key, double v, const char *sep) {
+  if (isfinite(v)) fprintf(f, "%s\"%s\": %.9g", sep, key, v);
+  else fprintf(f, "%s\"%s\": null", sep, key);
+}
 
 static void fmt_time(double s, char *buf, size_t n) {
   int t = (int)(s + 0.5);
@@ -61,12 +68,14 @@ static void on_epoch(const nnd_epoch_stats *e, void *user) {
   printf("  %.1f s\n", e->seconds);
   fflush(stdout);
   if (r->log && r->jsonl) {
-    fprintf(r->log, "{\"epoch\": %d, \"lr\": %.9g, \"train_loss\": %.9g, "
-                    "\"train_accuracy\": %.9g", e->epoch, e->lr, e->train_loss,
-            e->train_accuracy);
-    if (e->has_test)
-      fprintf(r->log, ", \"test_loss\": %.9g, \"test_accuracy\": %.9g", e->test_loss,
-              e->test_accuracy);
+    fprintf(r->log, "{\"epoch\": %d", e->epoch);
+    json_num(r->log, "lr", e->lr, ", ");
+    json_num(r->log, "train_loss", e->train_loss, ", ");
+    json_num(r->log, "train_accuracy", e->train_accuracy, ", ");
+    if (e->has_test) {
+      json_num(r->log, "test_loss", e->test_loss, ", ");
+      json_num(r->log, "test_accuracy", e->test_accuracy, ", ");
+    }
     fprintf(r->log, ", \"seconds\": %.3f}\n", e->seconds);
     fflush(r->log);
   } else if (r->log) {
@@ -110,12 +119,14 @@ int cmd_train(int argc, char **argv) {
   size_t log_len = log ? strlen(log) : 0;
   report r = {isatty(fileno(stderr)), NULL,
               log_len > 6 && strcmp(log + log_len - 6, ".jsonl") == 0};
-  if (log && !(r.log = fopen(log, "w"))) {
+  /* a resumed run continues its log rather than erasing the epochs before */
+  int appending = resume && log && access(log, F_OK) == 0;
+  if (log && !(r.log = fopen(log, appending ? "a" : "w"))) {
     fprintf(stderr, "nnd train: cannot write %s\n", log);
     nnd_model_free(m);
     return EXIT_USAGE;
   }
-  if (r.log && !r.jsonl)
+  if (r.log && !r.jsonl && !appending)
     fprintf(r.log, "epoch,lr,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n");
   nnd_session *s = NULL;
   nnd_session_options so = {sizeof so, cli_options.backends, 0, 0};

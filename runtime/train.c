@@ -360,6 +360,17 @@ int nnd_train(nnd_session *s, const nnd_model *m, const nnd_train_options *o, ch
   if (rc == 0 && o->resume) {
     nnd_checkpoint *c = NULL;
     rc = nnd_session_load(s, o->resume, 1, &c, err, err_size);
+    const char *model = rc == 0 ? nnd_checkpoint_meta(c, "nnd.model") : NULL;
+    const char *seed = rc == 0 ? nnd_checkpoint_meta(c, "nnd.seed") : NULL;
+    if (rc == 0 && model && strcmp(model, m->name) != 0) {
+      snprintf(err, err_size, "%s was saved by model `%s`, not `%s`", o->resume, model, m->name);
+      rc = -1;
+    } else if (rc == 0 && seed && strtoull(seed, NULL, 10) != r.seed) {
+      snprintf(err, err_size, "%s was trained with seed %s, this run has seed %llu: resuming "
+                              "would change the data order", o->resume, seed,
+               (unsigned long long)r.seed);
+      rc = -1;
+    }
     if (rc == 0) {
       start_epoch = (int)meta_int(c, "nnd.epoch");
       start_batch = meta_int(c, "nnd.next_batch");
@@ -368,8 +379,8 @@ int nnd_train(nnd_session *s, const nnd_model *m, const nnd_train_options *o, ch
       loss_sum = ls ? strtod(ls, NULL) : 0;
       correct = meta_int(c, "nnd.correct");
       seen = meta_int(c, "nnd.seen");
-      nnd_checkpoint_free(c);
     }
+    nnd_checkpoint_free(c);
   }
   if (rc == 0) rc = train_loop(&r, start_epoch, start_batch, loss_sum, correct, seen, err,
                                err_size);
