@@ -114,7 +114,8 @@ void cli_print_overview(FILE *out) {
     fprintf(out, "  %-10s %s\n", entries[i].name, entries[i].summary);
   fprintf(out, "\nglobal options (any command):\n"
                "  --plugin-dir DIR   load plugins from DIR too (repeatable)\n"
-               "  --backend LIST     kernel preference, e.g. blas,openmp,naive\n");
+               "  --backend LIST     kernel preference, e.g. blas,openmp,naive\n"
+               "  --threads N        threads for the backends that use them\n");
   fprintf(out, "\n  nnd --version    print the version\n"
                "  nnd help OP      describe an op (nnd help ops lists them)\n\n"
                "See nnd(1) and, for the language, nnd.nnd(5).\n");

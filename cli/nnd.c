@@ -1,5 +1,6 @@
 /* nnd.c — the `nnd` program: dispatch to a subcommand. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -24,6 +25,20 @@ static int take_globals(int *argc, char **argv) {
     const char *a = argv[i];
     const char *value = NULL;
     int is_dir = 0;
+    if (strcmp(a, "--threads") == 0 || strncmp(a, "--threads=", 10) == 0) {
+      const char *n = a[9] == '=' ? a + 10 : i + 1 < *argc ? argv[++i] : NULL;
+      char *end = NULL;
+      long t = n ? strtol(n, &end, 10) : 0;
+      if (!n || *end || t < 1 || t > 4096) {
+        fprintf(stderr, "nnd: --threads takes a number of threads from 1 to 4096\n");
+        return -1;
+      }
+      /* read by the thread pools of the backends (OpenMP, OpenBLAS) when
+         their plugins load; the naive backend is single-threaded */
+      setenv("OMP_NUM_THREADS", n, 1);
+      setenv("OPENBLAS_NUM_THREADS", n, 1);
+      continue;
+    }
     if (strcmp(a, "--plugin-dir") == 0 || strcmp(a, "--backend") == 0) {
       if (i + 1 >= *argc) {
         fprintf(stderr, "nnd: %s needs a value\n", a);

@@ -33,6 +33,11 @@ static void test_check_every_model(void) {
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "models/seeds/s002_q2_two_heads.nnd: ok"));
   CU_ASSERT_PTR_NULL(strstr(out, "error"));
   free(out);
+  /* a global option may stand before the command */
+  out = nnd("--threads 2 check models/fashion_cnn.nnd", &st);
+  CU_ASSERT_EQUAL(st, 0);
+  CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "models/fashion_cnn.nnd: ok"));
+  free(out);
 }
 
 static void test_model_error_exits_1(void) {
@@ -52,7 +57,8 @@ static void test_model_error_exits_1(void) {
 
 static void test_usage_errors_exit_2(void) {
   static const char *bad[] = {"", "frobnicate", "check", "summary", "ir a b",
-                              "check --bogus x.nnd", "help no-such-topic"};
+                              "check --bogus x.nnd", "help no-such-topic",
+                              "--threads 0 check models/fashion_cnn.nnd", "--threads"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     int st;
     char *out = nnd(bad[i], &st);
