@@ -51,7 +51,7 @@ static const help_entry entries[] = {
      "exceeds the tolerance (default 0.01).\n"},
     {"train", "train the model on its data, with checkpoints",
      "usage: nnd train FILE [--set KEY=VALUE]... [--checkpoint PATH] [--resume PATH]\n"
-     "                      [--log FILE.csv]\n\n"
+     "                      [--log FILE.csv | --log FILE.jsonl [--log-steps]]\n\n"
      "Train with the model's train block: data, test, validation, optimizer,\n"
      "schedule, batch, epochs, seed, shuffle; --set overrides any of them, or an\n"
      "argument of a call (--set optimizer.lr=0.003, --set epochs=2). After each\n"
@@ -60,7 +60,8 @@ static const help_entry entries[] = {
      "(default NAME.safetensors) is written atomically after every epoch and on\n"
      "Ctrl-C; --resume continues exactly where it stopped. A NaN or infinity\n"
      "stops training naming the epoch, step and tensor. --log writes one CSV\n"
-     "row per epoch (JSON lines when the name ends in .jsonl).\n"},
+     "row per epoch (JSON lines when the name ends in .jsonl; with --log-steps\n"
+     "also one line per step with its running loss).\n"},
     {"eval", "evaluate trained weights: accuracy, per class, confusion matrix",
      "usage: nnd eval FILE --weights CKPT [--json] [--report FILE.html [--log CSV]]\n\n"
      "Run the test set (else the training data) of the model's train block with\n"

@@ -28,6 +28,7 @@ typedef struct {
   int tty;
   FILE *log;
   int jsonl;      /* JSON lines instead of CSV */
+  int steps;      /* a JSON line per step too (--log-steps) */
 } report;
 
 /* A number for JSON, where NaN (an accuracy without a classifier) is null. */
@@ -44,6 +45,11 @@ static void fmt_time(double s, char *buf, size_t n) {
 
 static void on_progress(const nnd_train_progress *p, void *user) {
   const report *r = user;
+  if (r->log && r->steps) {
+    fprintf(r->log, "{\"epoch\": %d, \"step\": %lld", p->epoch, (long long)p->step);
+    json_num(r->log, "loss", p->loss, ", ");
+    fprintf(r->log, ", \"samples\": %lld}\n", (long long)p->samples);
+  }
   if (!r->tty) return;
   double rate = p->seconds > 0 ? (double)p->samples / p->seconds : 0;
   double left = p->step > 0 ? p->seconds * (double)(p->steps - p->step) / (double)p->step : 0;
@@ -90,13 +96,14 @@ static void on_epoch(const nnd_epoch_stats *e, void *user) {
 int cmd_train(int argc, char **argv) {
   const char *file = NULL, *checkpoint = NULL, *resume = NULL, *log = NULL;
   const char *sets[32];
-  int n_sets = 0;
+  int n_sets = 0, log_steps = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     int has = i + 1 < argc;
     if (strcmp(a, "--checkpoint") == 0 && has) checkpoint = argv[++i];
     else if (strcmp(a, "--resume") == 0 && has) resume = argv[++i];
     else if (strcmp(a, "--log") == 0 && has) log = argv[++i];
+    else if (strcmp(a, "--log-steps") == 0) log_steps = 1;
     else if (strcmp(a, "--set") == 0 && has && n_sets < 32) sets[n_sets++] = argv[++i];
     else if (a[0] == '-') return cli_usage_error("train", "unknown option or missing value: '%s'", a);
     else if (file) return cli_usage_error("train", "expected one model file");
@@ -118,7 +125,11 @@ int cmd_train(int argc, char **argv) {
   }
   size_t log_len = log ? strlen(log) : 0;
   report r = {isatty(fileno(stderr)), NULL,
-              log_len > 6 && strcmp(log + log_len - 6, ".jsonl") == 0};
+              log_len > 6 && strcmp(log + log_len - 6, ".jsonl") == 0, log_steps};
+  if (log_steps && !r.jsonl) {
+    nnd_model_free(m);
+    return cli_usage_error("train", "--log-steps needs a JSON-lines log (--log FILE.jsonl)");
+  }
   /* a resumed run continues its log rather than erasing the epochs before */
   int appending = resume && log && access(log, F_OK) == 0;
   if (log && !(r.log = fopen(log, appending ? "a" : "w"))) {
@@ -141,7 +152,9 @@ int cmd_train(int argc, char **argv) {
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    nnd_train_options o = {checkpoint, resume, on_progress, on_epoch, &r, &stop_requested, 0.1};
+    /* every step is reported when each one is logged, else ten times a second */
+    nnd_train_options o = {checkpoint, resume, on_progress, on_epoch, &r, &stop_requested,
+                           log_steps ? 0 : 0.1};
     int rc = nnd_train(s, m, &o, err, sizeof err);
     if (r.tty) fprintf(stderr, "\r\033[K");
     if (rc < 0) {

@@ -285,12 +285,13 @@ static void test_sweep_predict_eval_commands(void) {
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "report written to named.html"));
   free(out);
   snprintf(cmd, sizeof cmd, "cd '%s' && '%s/nnd' train named.nnd --set epochs=2 --checkpoint "
-                            "j.st --log named.jsonl", dir, NND_TEST_BUILDDIR);
+                            "j.st --log named.jsonl --log-steps", dir, NND_TEST_BUILDDIR);
   out = run_command(cmd, &st);
   CU_ASSERT_EQUAL(st, 0);
   free(out);
   static const char *files[] = {"named.html", "curves.svg", "named.jsonl"};
-  static const char *needles[] = {"<td>upper</td>", "<svg", "}\n{\"epoch\": 2, \"lr\": 0.02, "};
+  static const char *needles[] = {"<td>upper</td>", "<svg",
+                                  "{\"epoch\": 2, \"step\": 25, \"loss\": "};
   for (int i = 0; i < 3; i++) {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir, files[i]);
