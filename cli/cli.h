@@ -37,6 +37,15 @@ void cli_load_plugins(void);
 /* Print a tensor as nested lists, %.6g, at most `limit` numbers (0: all). */
 void cli_print_tensor(FILE *out, const nnd_tensor *t, int64_t limit);
 
+/* One epoch of a training log: a CSV row (header NND_LOG_HEADER of report.h)
+ * or a JSON line with the same keys, where NaN is null. */
+void cli_log_epoch(FILE *log, int jsonl, const void *epoch_stats);
+/* A number as a JSON member: `sep"key": value`, null when not finite. */
+void cli_json_num(FILE *f, const char *key, double v, const char *sep);
+
+/* The name of class k of a class input (its label, else the index). */
+const char *cli_class_name(const void *target_node, int k, char *buf, size_t n);
+
 /* Fill every input the model gives no value with seeded random data
  * (floats in [-1, 1), class indices, 0/1 targets). */
 int cli_random_inputs(const nnd_model *m, nnd_session *s, uint64_t seed);

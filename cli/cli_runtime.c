@@ -7,8 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <math.h>
+
 #include "cli.h"
 #include "ir.h"
+#include "report.h"
+#include "train.h"
 #include "rng.h"
 #include "shape.h"
 
@@ -87,4 +91,37 @@ int cli_random_inputs(const nnd_model *m, nnd_session *s, uint64_t seed) {
     }
   }
   return 0;
+}
+
+void cli_json_num(FILE *f, const char *key, double v, const char *sep) {
+  if (isfinite(v)) fprintf(f, "%s\"%s\": %.9g", sep, key, v);
+  else fprintf(f, "%s\"%s\": null", sep, key);
+}
+
+void cli_log_epoch(FILE *log, int jsonl, const void *stats) {
+  const nnd_epoch_stats *e = stats;
+  if (jsonl) {
+    fprintf(log, "{\"epoch\": %d", e->epoch);
+    cli_json_num(log, "lr", e->lr, ", ");
+    cli_json_num(log, "train_loss", e->train_loss, ", ");
+    cli_json_num(log, "train_accuracy", e->train_accuracy, ", ");
+    if (e->has_test) {
+      cli_json_num(log, "test_loss", e->test_loss, ", ");
+      cli_json_num(log, "test_accuracy", e->test_accuracy, ", ");
+    }
+    fprintf(log, ", \"seconds\": %.3f}\n", e->seconds);
+  } else {
+    fprintf(log, "%d,%.9g,%.9g,%.9g,", e->epoch, e->lr, e->train_loss, e->train_accuracy);
+    if (e->has_test) fprintf(log, "%.9g,%.9g,", e->test_loss, e->test_accuracy);
+    else fprintf(log, ",,");
+    fprintf(log, "%.3f\n", e->seconds);
+  }
+  fflush(log);
+}
+
+const char *cli_class_name(const void *target_node, int k, char *buf, size_t n) {
+  const nnd_node *t = target_node;
+  if (t && t->class_names && k >= 0 && k < t->type.classes) return t->class_names[k];
+  snprintf(buf, n, "%d", k);
+  return buf;
 }

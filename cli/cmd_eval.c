@@ -64,10 +64,7 @@ static int pick_samples(nnd_session *s, const nnd_dataset *d, const nnd_data_bin
 
 static const char *class_name(const nnd_model *m, const nnd_data_binding *b, int k, char *buf,
                               size_t n) {
-  const nnd_node *t = nnd_ir_find(m, b->target);
-  if (t && t->class_names && k < t->type.classes) return t->class_names[k];
-  snprintf(buf, n, "%d", k);
-  return buf;
+  return cli_class_name(nnd_ir_find(m, b->target), k, buf, n);
 }
 
 static void json_string(const char *s) {

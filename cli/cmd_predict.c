@@ -11,11 +11,6 @@
 #include "ir.h"
 #include "train.h"
 
-static const char *class_label(const nnd_node *target, int k, char *buf, size_t n) {
-  if (target && target->class_names && k < target->type.classes) return target->class_names[k];
-  snprintf(buf, n, "%d", k);
-  return buf;
-}
 
 static void print_top(const nnd_node *target, const float *logits, int64_t k_classes, int top,
                       int sample, int truth) {
@@ -30,10 +25,10 @@ static void print_top(const nnd_node *target, const float *logits, int64_t k_cla
     for (int64_t k = 0; k < k_classes; k++)
       if (!used[k] && (best < 0 || logits[k] > logits[best])) best = (int)k;
     used[best] = 1;
-    printf("%s %s %.4f", t ? "," : "", class_label(target, best, buf, sizeof buf),
+    printf("%s %s %.4f", t ? "," : "", cli_class_name(target, best, buf, sizeof buf),
            exp(logits[best] - max) / sum);
   }
-  if (truth >= 0) printf("  (true: %s)", class_label(target, truth, buf, sizeof buf));
+  if (truth >= 0) printf("  (true: %s)", cli_class_name(target, truth, buf, sizeof buf));
   putchar('\n');
 }
 

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "ir.h"
+#include "report.h"
 #include "train.h"
 #include "train_config.h"
 
@@ -31,11 +32,7 @@ static void on_epoch(const nnd_epoch_stats *e, void *user) {
   run_state *r = user;
   r->last = *e;
   r->seconds += e->seconds;
-  if (!r->log) return;
-  fprintf(r->log, "%d,%.9g,%.9g,%.9g,", e->epoch, e->lr, e->train_loss, e->train_accuracy);
-  if (e->has_test) fprintf(r->log, "%.9g,%.9g,", e->test_loss, e->test_accuracy);
-  else fprintf(r->log, ",,");
-  fprintf(r->log, "%.3f\n", e->seconds);
+  if (r->log) cli_log_epoch(r->log, 0, e);
 }
 
 static int parse_axis(char *spec, axis *a) {
@@ -69,7 +66,7 @@ static int one_run(const char *file, const axis *axes, int n_axes, const int *pi
       snprintf(err, err_size, "cannot write %s", path);
       status = EXIT_USAGE;
     } else {
-      fprintf(r->log, "epoch,lr,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n");
+      fprintf(r->log, "%s\n", NND_LOG_HEADER);
     }
   }
   nnd_session *s = NULL;

@@ -3,7 +3,6 @@
  *
  * On a terminal a live progress line on stderr (done/total, samples/s,
  * elapsed<remaining, running loss); otherwise one plain line per epoch. */
-#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 
 #include "cli.h"
 #include "ir.h"
+#include "report.h"
 #include "train.h"
 #include "train_config.h"
 
@@ -31,12 +31,6 @@ typedef struct {
   int steps;      /* a JSON line per step too (--log-steps) */
 } report;
 
-/* A number for JSON, where NaN (an accuracy without a classifier) is null. */
-static void json_num(FILE *f, const char *key, double v, const char *sep) {
-  if (isfinite(v)) fprintf(f, "%s\"%s\": %.9g", sep, key, v);
-  else fprintf(f, "%s\"%s\": null", sep, key);
-}
-
 static void fmt_time(double s, char *buf, size_t n) {
   int t = (int)(s + 0.5);
   if (t >= 3600) snprintf(buf, n, "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60);
@@ -47,7 +41,7 @@ static void on_progress(const nnd_train_progress *p, void *user) {
   const report *r = user;
   if (r->log && r->steps) {
     fprintf(r->log, "{\"epoch\": %d, \"step\": %lld", p->epoch, (long long)p->step);
-    json_num(r->log, "loss", p->loss, ", ");
+    cli_json_num(r->log, "loss", p->loss, ", ");
     fprintf(r->log, ", \"samples\": %lld}\n", (long long)p->samples);
   }
   if (!r->tty) return;
@@ -73,24 +67,7 @@ static void on_epoch(const nnd_epoch_stats *e, void *user) {
   if (e->has_test) printf("  test loss %.4f acc %.4f", e->test_loss, e->test_accuracy);
   printf("  %.1f s\n", e->seconds);
   fflush(stdout);
-  if (r->log && r->jsonl) {
-    fprintf(r->log, "{\"epoch\": %d", e->epoch);
-    json_num(r->log, "lr", e->lr, ", ");
-    json_num(r->log, "train_loss", e->train_loss, ", ");
-    json_num(r->log, "train_accuracy", e->train_accuracy, ", ");
-    if (e->has_test) {
-      json_num(r->log, "test_loss", e->test_loss, ", ");
-      json_num(r->log, "test_accuracy", e->test_accuracy, ", ");
-    }
-    fprintf(r->log, ", \"seconds\": %.3f}\n", e->seconds);
-    fflush(r->log);
-  } else if (r->log) {
-    fprintf(r->log, "%d,%.9g,%.9g,%.9g,", e->epoch, e->lr, e->train_loss, e->train_accuracy);
-    if (e->has_test) fprintf(r->log, "%.9g,%.9g,", e->test_loss, e->test_accuracy);
-    else fprintf(r->log, ",,");
-    fprintf(r->log, "%.3f\n", e->seconds);
-    fflush(r->log);
-  }
+  if (r->log) cli_log_epoch(r->log, r->jsonl, e);
 }
 
 int cmd_train(int argc, char **argv) {
@@ -138,7 +115,7 @@ int cmd_train(int argc, char **argv) {
     return EXIT_USAGE;
   }
   if (r.log && !r.jsonl && !appending)
-    fprintf(r.log, "epoch,lr,train_loss,train_accuracy,test_loss,test_accuracy,seconds\n");
+    fprintf(r.log, "%s\n", NND_LOG_HEADER);
   nnd_session *s = NULL;
   nnd_session_options so = {sizeof so, cli_options.backends, 0, 0};
   int status = EXIT_OK;

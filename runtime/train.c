@@ -117,28 +117,40 @@ static int feed(nnd_session *s, const nnd_dataset *d, const nnd_data_binding *b,
   return 0;
 }
 
+/* Loss (weighted by batch size) and correct predictions over the samples
+ * index[0..n), in inference mode, with caller-provided batch buffers of
+ * `batch` samples. Shared by the test set and the validation split. */
+static int evaluate_samples(nnd_session *s, const nnd_dataset *d, const nnd_data_binding *b,
+                            const int64_t *index, int64_t n, int batch, float *x, float *y,
+                            double *loss_sum, int64_t *correct, nnd_confusion *confusion) {
+  *loss_sum = 0;
+  *correct = 0;
+  for (int64_t start = 0; start < n; start += batch) {
+    int k = (int)(n - start < batch ? n - start : batch);
+    if (feed(s, d, b, index + start, k, x, y) != 0 || nnd_session_forward(s, 0) != 0)
+      return -1;
+    *loss_sum += nnd_session_loss(s) * k;
+    *correct += count_correct(s, b, y, k, confusion);
+  }
+  return 0;
+}
+
 int nnd_evaluate(nnd_session *s, const nnd_dataset *d, const nnd_data_binding *b,
                  double *loss, double *accuracy, nnd_confusion *confusion, char *err,
                  size_t err_size) {
   int batch = nnd_session_batch(s) > 1 ? nnd_session_batch(s) : 256;
   int64_t total = nnd_dataset_size(d), correct = 0;
-  int64_t features = nnd_dataset_features(d);
-  float *x = malloc((size_t)batch * (size_t)features * sizeof *x);
+  float *x = malloc((size_t)batch * (size_t)nnd_dataset_features(d) * sizeof *x);
   float *y = malloc((size_t)batch * sizeof *y);
-  int64_t *index = malloc((size_t)batch * sizeof *index);
+  int64_t *index = malloc((size_t)(total + 1) * sizeof *index);
   double sum = 0;
-  int rc = x && y && index ? 0 : -1;
-  if (rc) snprintf(err, err_size, "out of memory");
-  for (int64_t start = 0; start < total && rc == 0; start += batch) {
-    int n = (int)(total - start < batch ? total - start : batch);
-    for (int i = 0; i < n; i++) index[i] = start + i;
-    if (feed(s, d, b, index, n, x, y) != 0 || nnd_session_forward(s, 0) != 0) {
-      snprintf(err, err_size, "%s", nnd_session_error(s));
-      rc = -1;
-      break;
-    }
-    sum += nnd_session_loss(s) * n;
-    correct += count_correct(s, b, y, n, confusion);
+  int rc = -1;
+  if (!x || !y || !index) {
+    snprintf(err, err_size, "out of memory");
+  } else {
+    for (int64_t i = 0; i < total; i++) index[i] = i;
+    rc = evaluate_samples(s, d, b, index, total, batch, x, y, &sum, &correct, confusion);
+    if (rc != 0) snprintf(err, err_size, "%s", nnd_session_error(s));
   }
   *loss = total ? sum / (double)total : NAN;
   *accuracy = total && b->prediction ? (double)correct / (double)total : NAN;
@@ -244,22 +256,11 @@ static int evaluate_epoch(run *r, nnd_epoch_stats *st, char *err, size_t err_siz
     rc = nnd_evaluate(r->s, r->test, &r->bind, &st->test_loss, &st->test_accuracy, NULL, err,
                       err_size);
   } else {
-    double sum = 0;
-    int64_t correct = 0;
-    rc = 0;
-    for (int64_t start = r->n_train; start < r->n_train + r->n_holdout && rc == 0;
-         start += r->batch) {
-      int n = (int)(r->n_train + r->n_holdout - start < r->batch ? r->n_train + r->n_holdout - start
-                                                                 : r->batch);
-      if (feed(r->s, r->train, &r->bind, r->order + start, n, r->x, r->y) != 0 ||
-          nnd_session_forward(r->s, 0) != 0) {
-        snprintf(err, err_size, "%s", nnd_session_error(r->s));
-        rc = -1;
-        break;
-      }
-      sum += nnd_session_loss(r->s) * n;
-      correct += count_correct(r->s, &r->bind, r->y, n, NULL);
-    }
+    double sum;
+    int64_t correct;
+    rc = evaluate_samples(r->s, r->train, &r->bind, r->order + r->n_train, r->n_holdout,
+                          r->batch, r->x, r->y, &sum, &correct, NULL);
+    if (rc != 0) snprintf(err, err_size, "%s", nnd_session_error(r->s));
     st->test_loss = sum / (double)r->n_holdout;
     st->test_accuracy = (double)correct / (double)r->n_holdout;
   }
