@@ -249,7 +249,7 @@ int cmd_gradcheck(int argc, char **argv) {
   if (cli_compile(file, &m) != EXIT_OK) return EXIT_MODEL;
   nnd_session *s = NULL;
   char err[1024];
-  nnd_session_options so = {sizeof so, cli_options.backends, 0, 0};
+  nnd_session_options so = {.size = sizeof so, .backends = cli_options.backends};
   if (nnd_session_new(m, &so, &s, err, sizeof err) != 0) {
     fprintf(stderr, "nnd gradcheck: %s\n", err);
     nnd_model_free(m);

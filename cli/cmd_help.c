@@ -19,10 +19,13 @@ static const help_entry entries[] = {
      "source line and a caret. Prints 'FILE: ok' for each good file unless -q.\n"
      "Exit status: 0 all files compile, 1 a model has errors, 2 usage error.\n"},
     {"summary", "print every node: op, output shape, parameters",
-     "usage: nnd summary FILE\n\n"
+     "usage: nnd summary [--kernels] FILE\n\n"
      "Print a table of the model's nodes in order: name, op, output shape\n"
      "([N, ...] where N is the batch) and parameter count, then the totals.\n"
-     "A layer's parameters are counted on its row.\n"},
+     "A layer's parameters are counted on its row.\n"
+     "  --kernels  also show which backend's kernel runs each op and which\n"
+     "             backend's optimizer steps the parameters (after --backend,\n"
+     "             NND_BACKEND and the loaded plugins)\n"},
     {"ir", "print the compiled graph in its stable text form",
      "usage: nnd ir FILE\n\n"
      "Print the IR: one line per node (%id = op name(inputs; params) attrs :\n"

@@ -1,5 +1,8 @@
-/* cmd_summary.c — `nnd summary FILE`: every node with its op, output shape
- * and parameter count, then the totals (what Keras's model.summary() shows). */
+/* cmd_summary.c — `nnd summary [--kernels] FILE`: every node with its op,
+ * output shape and parameter count, then the totals (what Keras's
+ * model.summary() shows). With --kernels, a session is made so each op row
+ * also says which backend's kernel runs it, as --backend / NND_BACKEND and
+ * the loaded plugins decide. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +16,7 @@ typedef struct {
   const char *op;
   char shape[128];
   char params[32];
+  const char *kernel;
 } row;
 
 static const char *op_label(const nnd_node *n) {
@@ -36,14 +40,14 @@ static void shape_cell(const nnd_node *n, char *buf, size_t size) {
     snprintf(buf, size, "%s", s);
 }
 
-static void print_summary(const nnd_model *m) {
+static void print_summary(const nnd_model *m, const nnd_session *s) {
   row *rows = calloc((size_t)m->n_nodes + 1, sizeof *rows);
   if (!rows) {
     fprintf(stderr, "nnd summary: out of memory\n");
     return;
   }
   int n = 0;
-  size_t w_name = 4, w_op = 2, w_shape = 12, w_params = 6;
+  size_t w_name = 4, w_op = 2, w_shape = 12, w_params = 6, w_kernel = s ? 6 : 0;
   for (int i = 0; i < m->n_nodes; i++) {
     const nnd_node *node = &m->nodes[i];
     /* a layer's own parameters are counted on its row */
@@ -60,19 +64,27 @@ static void print_summary(const nnd_model *m) {
     if (strlen(r->op) > w_op) w_op = strlen(r->op);
     if (strlen(r->shape) > w_shape) w_shape = strlen(r->shape);
     if (strlen(r->params) > w_params) w_params = strlen(r->params);
+    r->kernel = s && node->kind == NND_NODE_OP ? nnd_session_backend(s, node->name) : "";
+    if (!r->kernel) r->kernel = "";
+    if (s && strlen(r->kernel) > w_kernel) w_kernel = strlen(r->kernel);
   }
   if (w_name > 60) w_name = 60;
   printf("model %s", m->name);
   if (m->description && m->description[0]) printf(" \xe2\x80\x94 %s", m->description);
   printf("\n\n");
-  size_t width = w_name + w_op + w_shape + w_params + 6;
-  printf("%-*s  %-*s  %-*s  %*s\n", (int)w_name, "name", (int)w_op, "op", (int)w_shape,
+  size_t width = w_name + w_op + w_shape + w_params + 6 + (s ? w_kernel + 2 : 0);
+  printf("%-*s  %-*s  %-*s  %*s", (int)w_name, "name", (int)w_op, "op", (int)w_shape,
          "output shape", (int)w_params, "params");
+  if (s) printf("  %s", "kernel");
+  putchar('\n');
   for (size_t i = 0; i < width; i++) putchar('-');
   putchar('\n');
-  for (int i = 0; i < n; i++)
-    printf("%-*s  %-*s  %-*s  %*s\n", (int)w_name, rows[i].name, (int)w_op, rows[i].op,
+  for (int i = 0; i < n; i++) {
+    printf("%-*s  %-*s  %-*s  %*s", (int)w_name, rows[i].name, (int)w_op, rows[i].op,
            (int)w_shape, rows[i].shape, (int)w_params, rows[i].params);
+    if (s && rows[i].kernel[0]) printf("  %s", rows[i].kernel);
+    putchar('\n');
+  }
   for (size_t i = 0; i < width; i++) putchar('-');
   putchar('\n');
   free(rows);
@@ -92,14 +104,37 @@ static void print_summary(const nnd_model *m) {
     }
     putchar('\n');
   }
+  if (s) {
+    const char *backend, *opt = nnd_session_optimizer(s, &backend);
+    if (opt) printf("optimizer:            %s (%s)\n", opt, backend);
+  }
 }
 
 int cmd_summary(int argc, char **argv) {
-  if (argc != 2 || argv[1][0] == '-')
-    return cli_usage_error("summary", "expected exactly one model file");
+  const char *file = NULL;
+  int kernels = 0;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--kernels") == 0) kernels = 1;
+    else if (argv[i][0] == '-') return cli_usage_error("summary", "unknown option %s", argv[i]);
+    else if (file) return cli_usage_error("summary", "expected exactly one model file");
+    else file = argv[i];
+  }
+  if (!file) return cli_usage_error("summary", "expected exactly one model file");
   nnd_model *m = NULL;
-  if (cli_compile(argv[1], &m) != EXIT_OK) return EXIT_MODEL;
-  print_summary(m);
+  if (cli_compile(file, &m) != EXIT_OK) return EXIT_MODEL;
+  nnd_session *s = NULL;
+  if (kernels) {
+    cli_load_plugins();
+    char err[1024];
+    nnd_session_options opts = {.size = sizeof opts, .backends = cli_options.backends};
+    if (nnd_session_new(m, &opts, &s, err, sizeof err) != 0) {
+      fprintf(stderr, "nnd summary: %s\n", err);
+      nnd_model_free(m);
+      return EXIT_MODEL;
+    }
+  }
+  print_summary(m, s);
+  nnd_session_free(s);
   nnd_model_free(m);
   return EXIT_OK;
 }

@@ -70,7 +70,9 @@ static int one_run(const char *file, const axis *axes, int n_axes, const int *pi
     }
   }
   nnd_session *s = NULL;
-  nnd_session_options so = {sizeof so, cli_options.backends, 0, 0};
+  /* training never reads the gradients of the inputs */
+  nnd_session_options so = {.size = sizeof so, .backends = cli_options.backends,
+                            .no_input_grads = 1};
   if (status == EXIT_OK && nnd_session_new(m, &so, &s, err, err_size) != 0) status = EXIT_MODEL;
   if (status == EXIT_OK) {
     nnd_train_options o = {NULL, NULL, NULL, on_epoch, r, NULL, 1};

@@ -136,7 +136,7 @@ int cmd_trace(int argc, char **argv) {
   if (cli_compile(file, &m) != EXIT_OK) return EXIT_MODEL;
   nnd_session *s = NULL;
   char err[1024];
-  nnd_session_options opts = {sizeof opts, cli_options.backends, 0, 0};
+  nnd_session_options opts = {.size = sizeof opts, .backends = cli_options.backends};
   if (nnd_session_new(m, &opts, &s, err, sizeof err) != 0) {
     fprintf(stderr, "nnd trace: %s\n", err);
     nnd_model_free(m);

@@ -117,7 +117,9 @@ int cmd_train(int argc, char **argv) {
   if (r.log && !r.jsonl && !appending)
     fprintf(r.log, "%s\n", NND_LOG_HEADER);
   nnd_session *s = NULL;
-  nnd_session_options so = {sizeof so, cli_options.backends, 0, 0};
+  /* training never reads the gradients of the inputs */
+  nnd_session_options so = {.size = sizeof so, .backends = cli_options.backends,
+                            .no_input_grads = 1};
   int status = EXIT_OK;
   if (nnd_session_new(m, &so, &s, err, sizeof err) != 0) {
     fprintf(stderr, "nnd train: %s\n", err);

@@ -33,10 +33,9 @@ static int take_globals(int *argc, char **argv) {
         fprintf(stderr, "nnd: --threads takes a number of threads from 1 to 4096\n");
         return -1;
       }
-      /* read by the thread pools of the backends (OpenMP, OpenBLAS) when
-         their plugins load; the naive backend is single-threaded */
+      /* the one thread pool of the process: OpenMP's, read when the openmp
+         and blas plugins load (blas splits its products over it itself) */
       setenv("OMP_NUM_THREADS", n, 1);
-      setenv("OPENBLAS_NUM_THREADS", n, 1);
       continue;
     }
     if (strcmp(a, "--plugin-dir") == 0 || strcmp(a, "--backend") == 0) {
@@ -70,6 +69,10 @@ static int take_globals(int *argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+  /* The blas plugin keeps OpenBLAS single-threaded (it splits products over
+     OpenMP's pool itself); saying so before the library loads spares it
+     from starting a second pool of idle threads. A user's setting wins. */
+  setenv("OPENBLAS_NUM_THREADS", "1", 0);
   if (take_globals(&argc, argv) != 0) return EXIT_USAGE;
   if (argc < 2) {
     cli_print_overview(stderr);

@@ -89,7 +89,9 @@ static int reg_call(nnd_registrar *r, const nnd_call_schema *s) {
 
 static int reg_optimizer(nnd_registrar *r, const nnd_optimizer *o) {
   CHECK_SIZE(r, o, "optimizer", o ? o->name : NULL);
-  if (!o->name || !o->step) return fail(r, "an optimizer lacks a name or step"), -1;
+  if (!o->name || !o->step || !o->backend)
+    return fail(r, "optimizer `%s` lacks a name, a backend or a step", o->name ? o->name : "?"),
+           -1;
   if (r->n_optimizers == MAX_STAGED) return fail(r, "too many optimizers"), -1;
   r->optimizers[r->n_optimizers++] = o;
   return 0;
@@ -150,13 +152,15 @@ static int commit(nnd_registrar *r) {
   }
   for (int i = 0; i < r->n_optimizers; i++) {
     const char *prev;
-    if (nnd_registry_find_optimizer(r->optimizers[i]->name, &prev))
-      return fail(r, "optimizer `%s` is already registered by %s", r->optimizers[i]->name,
-                  prev), -1;
+    const nnd_optimizer *o = r->optimizers[i];
+    if (nnd_registry_find_optimizer(o->name, o->backend, &prev))
+      return fail(r, "optimizer `%s` for backend `%s` is already registered by %s", o->name,
+                  o->backend, prev), -1;
     for (int j = 0; j < i; j++)
-      if (strcmp(r->optimizers[j]->name, r->optimizers[i]->name) == 0)
-        return fail(r, "optimizer `%s` is registered twice by this plugin",
-                    r->optimizers[i]->name), -1;
+      if (strcmp(r->optimizers[j]->name, o->name) == 0 &&
+          strcmp(r->optimizers[j]->backend, o->backend) == 0)
+        return fail(r, "optimizer `%s` for backend `%s` is registered twice by this plugin",
+                    o->name, o->backend), -1;
   }
   for (int i = 0; i < r->n_calls; i++) {
     const nnd_call_schema *c = r->calls[i];

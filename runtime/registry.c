@@ -194,9 +194,9 @@ int nnd_registry_add_kernel(const nnd_kernel *k, const char *origin, char *msg,
 int nnd_registry_add_optimizer(const nnd_optimizer *o, const char *origin, char *msg,
                                size_t msg_n) {
   const char *prev;
-  if (nnd_registry_find_optimizer(o->name, &prev)) {
-    snprintf(msg, msg_n, "optimizer `%s` is registered twice: by %s and by %s", o->name,
-             prev, origin);
+  if (nnd_registry_find_optimizer(o->name, o->backend, &prev)) {
+    snprintf(msg, msg_n, "optimizer `%s` for backend `%s` is registered twice: by %s and by %s",
+             o->name, o->backend, prev, origin);
     return -1;
   }
   if (table_push(&optimizers, o, origin) != 0) {
@@ -218,10 +218,11 @@ const nnd_kernel *nnd_registry_find_kernel(const char *op, const char *backend,
   return NULL;
 }
 
-const nnd_optimizer *nnd_registry_find_optimizer(const char *name, const char **origin) {
+const nnd_optimizer *nnd_registry_find_optimizer(const char *name, const char *backend,
+                                                 const char **origin) {
   for (int i = 0; i < optimizers.count; i++) {
     const nnd_optimizer *o = optimizers.items[i].schema;
-    if (strcmp(o->name, name) == 0) {
+    if (strcmp(o->name, name) == 0 && (!backend || strcmp(o->backend, backend) == 0)) {
       if (origin) *origin = optimizers.items[i].origin;
       return o;
     }

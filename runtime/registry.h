@@ -34,7 +34,8 @@ int nnd_registry_add_optimizer(const nnd_optimizer *o, const char *origin, char 
                                size_t msg_n);
 const nnd_kernel *nnd_registry_find_kernel(const char *op, const char *backend,
                                            const char **origin);
-const nnd_optimizer *nnd_registry_find_optimizer(const char *name, const char **origin);
+const nnd_optimizer *nnd_registry_find_optimizer(const char *name, const char *backend,
+                                                 const char **origin);
 int nnd_registry_kernel_count(void);
 const nnd_kernel *nnd_registry_kernel_at(int i, const char **origin);
 int nnd_registry_optimizer_count(void);

@@ -69,10 +69,19 @@ static int parse_backends(const char *list, const char **out, char store[][32]) 
   return n;
 }
 
-/* Default preference: every backend that registered kernels, in the order
- * they appeared, with the reference `naive` last. */
+/* Default preference: the fast standard backends first (blas computes only
+ * the products, so openmp takes the rest), then every other backend that
+ * registered kernels in the order they appeared, and the reference `naive`
+ * last. */
 static int default_backends(const char **out) {
+  static const char *const fastest[] = {"blas", "openmp"};
   int n = 0, has_naive = 0;
+  for (size_t f = 0; f < sizeof fastest / sizeof fastest[0]; f++)
+    for (int i = 0; i < nnd_registry_kernel_count(); i++)
+      if (strcmp(nnd_registry_kernel_at(i, NULL)->backend, fastest[f]) == 0) {
+        out[n++] = fastest[f];
+        break;
+      }
   for (int i = 0; i < nnd_registry_kernel_count() && n < MAX_BACKENDS; i++) {
     const char *b = nnd_registry_kernel_at(i, NULL)->backend;
     if (strcmp(b, "naive") == 0) {
@@ -139,21 +148,36 @@ static int choose_kernels(nnd_session *s, const char *const *backends, int nb) {
 
 /* ---------------------------------------------------------- creation */
 
-static void mark_gradient_paths(nnd_session *s) {
+/* A node needs a gradient when it lies on a path from something that
+ * takes one (a trainable parameter; a float input unless no_input_grads) to
+ * a loss. Labels, constants and frozen statistics take none, and neither
+ * does what depends only on them: without input gradients the first layer
+ * skips its largest product (dx), and flatten(image) its copy. */
+static void mark_gradient_paths(nnd_session *s, int input_grads) {
   const nnd_model *m = s->m;
+  /* without memory for this, every path counts: more work, same results */
+  char *source = calloc((size_t)m->n_nodes + 1, 1);
+  for (int id = 0; source && id < m->n_nodes; id++) {
+    const nnd_node *n = &m->nodes[id];
+    int fl = n->type.dtype == NND_FLOAT;
+    if (n->kind == NND_NODE_PARAM) source[id] = fl && n->trainable;
+    else if (n->kind == NND_NODE_INPUT) source[id] = fl && input_grads;
+    else if (n->kind == NND_NODE_OP)
+      for (int k = 0; k < n->n_inputs; k++) source[id] |= source[n->inputs[k]];
+  }
   for (int i = 0; i < m->n_losses; i++) s->needs_grad[m->losses[i].node] = 1;
   for (int id = m->n_nodes - 1; id >= 0; id--) {
     const nnd_node *n = &m->nodes[id];
     if (!s->needs_grad[id] || n->kind != NND_NODE_OP) continue;
     for (int k = 0; k < n->n_inputs; k++) s->needs_grad[n->inputs[k]] = 1;
   }
-  /* labels, constants and frozen statistics take no gradient */
   for (int id = 0; id < m->n_nodes; id++) {
     const nnd_node *n = &m->nodes[id];
     if (n->type.dtype != NND_FLOAT || n->kind == NND_NODE_CONST ||
-        (n->kind == NND_NODE_PARAM && !n->trainable))
+        (n->kind == NND_NODE_PARAM && !n->trainable) || (source && !source[id]))
       s->needs_grad[id] = 0;
   }
+  free(source);
 }
 
 /* Parameters (flat, trainable first), constants and unbatched op outputs:
@@ -211,12 +235,14 @@ static uint64_t model_seed(const nnd_model *m) {
   return seed ? (uint64_t)seed->value.num : 42;
 }
 
-static int setup_optimizer(nnd_session *s) {
+/* The optimizer of the first backend in the preference list that has it. */
+static int setup_optimizer(nnd_session *s, const char *const *backends, int nb) {
   const nnd_setting *opt = nnd_ir_setting(s->m, "optimizer");
   if (!opt || opt->value.kind != NND_VAL_CALL) return 0;
   s->opt_call = &opt->value;
   s->default_lr = nnd_num(nnd_call_arg(&opt->value, "lr"), 0.01);
-  s->opt = nnd_registry_find_optimizer(opt->value.str, NULL);
+  for (int b = 0; b < nb && !s->opt; b++)
+    s->opt = nnd_registry_find_optimizer(opt->value.str, backends[b], NULL);
   if (s->opt) {
     s->opt_state = calloc((size_t)(s->n_params * s->opt->state_floats) + 1, sizeof(float));
     if (!s->opt_state) return set_error(s, "out of memory for the optimizer state");
@@ -259,7 +285,10 @@ int nnd_session_new(const nnd_model *m, const nnd_session_options *opts,
     nnd_session_free(s);
     return -1;
   }
-  mark_gradient_paths(s);
+  int input_grads = !(opts && opts->size >= offsetof(nnd_session_options, no_input_grads) +
+                                                 sizeof opts->no_input_grads &&
+                       opts->no_input_grads);
+  mark_gradient_paths(s, input_grads);
   const char *list[MAX_BACKENDS];
   char store[MAX_BACKENDS][32];
   const char *pref = opts && opts->backends ? opts->backends : getenv("NND_BACKEND");
@@ -271,7 +300,7 @@ int nnd_session_new(const nnd_model *m, const nnd_session_options *opts,
   int batch = nnd_session_literal_batch(s);
   if (batch < 1) batch = 1;
   if (allocate_fixed(s) != 0 || nnd_session_set_batch(s, batch) != 0 ||
-      choose_kernels(s, list, nb) != 0 || setup_optimizer(s) != 0) {
+      choose_kernels(s, list, nb) != 0 || setup_optimizer(s, list, nb) != 0) {
     snprintf(err, err_size, "%s", s->error);
     nnd_session_free(s);
     return -1;
@@ -458,7 +487,8 @@ int nnd_session_forward(nnd_session *s, int training) {
 int nnd_session_backward(nnd_session *s) {
   const nnd_model *m = s->m;
   for (int id = 0; id < m->n_nodes; id++)
-    if (s->grad[id].data) memset(s->grad[id].data, 0, (size_t)s->grad[id].numel * sizeof(float));
+    if (s->needs_grad[id] && s->grad[id].data)
+      memset(s->grad[id].data, 0, (size_t)s->grad[id].numel * sizeof(float));
   for (int i = 0; i < m->n_losses; i++)
     s->grad[m->losses[i].node].data[0] += (float)m->losses[i].weight;
   for (int id = m->n_nodes - 1; id >= 0; id--) {
@@ -528,6 +558,11 @@ int nnd_session_grad(const nnd_session *s, const char *name, nnd_tensor *out) {
 const char *nnd_session_backend(const nnd_session *s, const char *name) {
   int id = find_node(s, name);
   return id < 0 ? NULL : s->backend[id];
+}
+
+const char *nnd_session_optimizer(const nnd_session *s, const char **backend) {
+  if (backend) *backend = s->opt ? s->opt->backend : NULL;
+  return s->opt ? s->opt->name : NULL;
 }
 
 float *nnd_session_params(nnd_session *s, int64_t *n) {

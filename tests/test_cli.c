@@ -24,6 +24,55 @@ static void test_summary_of_the_seed_cnn(void) {
   free(out);
 }
 
+/* Whether the build made plugin `name` (configure skips blas without a
+ * CBLAS, openmp without OpenMP); then it must load and be chosen. */
+static int plugin_built(const char *name) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/plugins/.libs/%s.so", NND_TEST_BUILDDIR, name);
+  FILE *f = fopen(path, "rb");
+  if (f) fclose(f);
+  return f != NULL;
+}
+
+/* The row of node `name` in a summary, up to its newline. */
+static const char *summary_row(const char *out, const char *name, char *buf, size_t n) {
+  const char *r = out ? strstr(out, name) : NULL;
+  const char *end = r ? strchr(r, '\n') : NULL;
+  snprintf(buf, n, "%.*s", r && end ? (int)(end - r) : 0, r ? r : "");
+  return buf;
+}
+
+static void test_summary_kernels(void) {
+  int st;
+  char row[256];
+  char *out = nnd("--backend naive summary --kernels models/fashion_cnn.nnd", &st);
+  CU_ASSERT_EQUAL(st, 0);
+  CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "params  kernel\n"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(summary_row(out, "conv_block_2.conv2d_1", row, sizeof row),
+                                "18,496  naive"));
+  CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "optimizer:            sgd (naive)\n"));
+  free(out);
+  /* the default list: blas for the products, openmp for the rest */
+  out = nnd("summary --kernels models/fashion_cnn.nnd", &st);
+  CU_ASSERT_EQUAL(st, 0);
+  const char *conv = plugin_built("blas") ? "blas" : plugin_built("openmp") ? "openmp" : "naive";
+  const char *rest = plugin_built("openmp") ? "openmp" : "naive";
+  char want[64];
+  snprintf(want, sizeof want, "401,536  %s", conv);
+  CU_ASSERT_PTR_NOT_NULL(strstr(summary_row(out, "dense_1", row, sizeof row), want));
+  snprintf(want, sizeof want, "0  %s", rest);
+  CU_ASSERT_PTR_NOT_NULL(strstr(summary_row(out, "conv_block_1.maxpool_1", row, sizeof row),
+                                want));
+  snprintf(want, sizeof want, "optimizer:            sgd (%s)\n", rest);
+  CU_ASSERT_PTR_NOT_NULL(out && strstr(out, want));
+  /* flatten has only the naive kernel: the fallback */
+  CU_ASSERT_PTR_NOT_NULL(strstr(summary_row(out, "flatten", row, sizeof row), "0  naive"));
+  free(out);
+  out = nnd("summary --kernels --bogus models/fashion_cnn.nnd", &st);
+  CU_ASSERT_EQUAL(st, 2);
+  free(out);
+}
+
 static void test_check_every_model(void) {
   int st;
   char *out = nnd("check models/*.nnd models/seeds/*.nnd", &st);
@@ -80,7 +129,7 @@ static void test_version_and_help(void) {
   free(out);
   out = nnd("help summary", &st);
   CU_ASSERT_EQUAL(st, 0);
-  CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "usage: nnd summary FILE"));
+  CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "usage: nnd summary [--kernels] FILE"));
   free(out);
   out = nnd("help conv2d", &st);
   CU_ASSERT_EQUAL(st, 0);
@@ -103,6 +152,7 @@ static void test_ir_command_matches_golden(void) {
 void test_cli_register(void) {
   CU_pSuite s = CU_add_suite("cli", NULL, NULL);
   CU_add_test(s, "summary prints 421,642 for the seed CNN", test_summary_of_the_seed_cnn);
+  CU_add_test(s, "summary --kernels shows the chosen backends", test_summary_kernels);
   CU_add_test(s, "check passes every shipped model", test_check_every_model);
   CU_add_test(s, "model errors exit 1 with file:line:col", test_model_error_exits_1);
   CU_add_test(s, "usage errors exit 2", test_usage_errors_exit_2);

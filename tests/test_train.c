@@ -133,7 +133,7 @@ static void test_checkpoint_round_trip_and_mismatch(void) {
   CU_ASSERT_EQUAL_FATAL(nnd_session_new(m, NULL, &s, err, sizeof err), 0);
   const char *k[] = {"note"}, *v[] = {"hello"};
   CU_ASSERT_EQUAL_FATAL(nnd_session_save(s, path, k, v, 1, err, sizeof err), 0);
-  nnd_session_options other = {sizeof other, NULL, 1, 999};
+  nnd_session_options other = {.size = sizeof other, .has_seed = 1, .seed = 999};
   CU_ASSERT_EQUAL_FATAL(nnd_session_new(m, &other, &t, err, sizeof err), 0);
   int64_t n;
   float *ps = nnd_session_params(s, &n), *pt = nnd_session_params(t, NULL);

@@ -31,6 +31,7 @@ void test_checkpoint_register(void);
 void test_metrics_register(void);
 void test_train_register(void);
 void test_report_register(void);
+void test_backends_register(void);
 
 /* Compile source text named "test.nnd"; NULL when it has errors (and then
  * the rendered diagnostics are printed, to make a failing test readable). */

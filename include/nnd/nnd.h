@@ -92,6 +92,9 @@ typedef struct {
                                loaded backends with naive last */
   int has_seed;             /* else the train block's seed */
   uint64_t seed;
+  int no_input_grads;       /* skip the gradients of the model's inputs, which
+                               training never reads (trace and saliency do):
+                               the first layer then computes no input gradient */
 } nnd_session_options;
 
 /* Returns 0, or -1 with a message in err (naming the op, its file:line:col
@@ -133,6 +136,10 @@ int nnd_session_grad(const nnd_session *s, const char *name, nnd_tensor *out);
 
 /* The backend whose kernel runs a node ("naive"), or NULL for non-ops. */
 const char *nnd_session_backend(const nnd_session *s, const char *name);
+
+/* The optimizer that steps the parameters and the backend it comes from,
+ * or NULL when the model trains nothing (no optimizer setting). */
+const char *nnd_session_optimizer(const nnd_session *s, const char **backend);
 
 /* Caffe's layer-wise gradient check of one op node: its kernel at the
  * node's shapes and the session's batch, on seeded random inputs, backward

@@ -249,6 +249,11 @@ typedef struct {
   const char *name;             /* matches an optimizer call schema */
   int state_floats;             /* per parameter element */
   int (*step)(const nnd_optim_ctx *ctx);
+  /* ABI 1.1: the backend it belongs to ("naive", "openmp"); the session
+     takes the first in its backend preference list, as for kernels. Every
+     backend of one optimizer must keep the same state layout, so a
+     checkpoint moves between them. */
+  const char *backend;
 } nnd_optimizer;
 
 /* ---------------------------------------------------------------- host */
@@ -271,7 +276,7 @@ struct nnd_host {
 /* --------------------------------------------------------------- plugin */
 
 #define NND_ABI_MAJOR 1u
-#define NND_ABI_MINOR 0u
+#define NND_ABI_MINOR 1u
 
 /* The layout of what travels by value or in arrays, folded into one number:
  * a plugin built against a different layout (another compiler's idea of a

@@ -4,40 +4,10 @@
  * there are only two inputs). */
 #include "layers.h"
 
-/* The sizes of one dense node, checked against each other so a mismatched
- * call fails with a message instead of reading out of bounds. */
-typedef struct {
-  int64_t batch, in, out;
-  int has_bias;
-} dense_dims;
-
-static int dense_shape(const nnd_kernel_ctx *ctx, dense_dims *d) {
-  if (ctx->n_inputs != 2 && ctx->n_inputs != 3)
-    return nnd_naive_fail(ctx, "expected 2 or 3 inputs (x, weight[, bias]), got %d",
-                                ctx->n_inputs);
-  const nnd_tensor *x = &ctx->inputs[0], *w = &ctx->inputs[1];
-  if (x->ndim != 2 || w->ndim != 2)
-    return nnd_naive_fail(ctx, "expected x [N, in] and weight [out, in], got ranks %d and %d",
-                                x->ndim, w->ndim);
-  d->batch = x->dim[0];
-  d->in = x->dim[1];
-  d->out = w->dim[0];
-  d->has_bias = ctx->n_inputs == 3;
-  if (w->dim[1] != d->in)
-    return nnd_naive_fail(ctx, "weight has %lld inputs but x has %lld features",
-                                (long long)w->dim[1], (long long)d->in);
-  if (d->has_bias && ctx->inputs[2].numel != d->out)
-    return nnd_naive_fail(ctx, "bias has %lld elements, expected %lld",
-                                (long long)ctx->inputs[2].numel, (long long)d->out);
-  if (ctx->output.numel != d->batch * d->out)
-    return nnd_naive_fail(ctx, "output has %lld elements, expected %lld",
-                                (long long)ctx->output.numel, (long long)(d->batch * d->out));
-  return 0;
-}
 
 int nnd_naive_dense_forward(const nnd_kernel_ctx *ctx) {
-  dense_dims d;
-  if (dense_shape(ctx, &d) != 0) return -1;
+  nnd_dense_dims d;
+  if (nnd_dense_shape(ctx, &d) != 0) return -1;
   const float *x = ctx->inputs[0].data, *w = ctx->inputs[1].data;
   const float *b = d.has_bias ? ctx->inputs[2].data : NULL;
   float *y = ctx->output.data;
@@ -54,8 +24,8 @@ int nnd_naive_dense_forward(const nnd_kernel_ctx *ctx) {
 /* dx = dy W, dW = dy^T x, db = sum over the batch of dy; each added to what
  * the gradient buffer already holds, and skipped when it is NULL. */
 int nnd_naive_dense_backward(const nnd_kernel_ctx *ctx) {
-  dense_dims d;
-  if (dense_shape(ctx, &d) != 0) return -1;
+  nnd_dense_dims d;
+  if (nnd_dense_shape(ctx, &d) != 0) return -1;
   const float *x = ctx->inputs[0].data, *w = ctx->inputs[1].data;
   const float *dy = ctx->grad_output->data;
   float *dx = ctx->grad_inputs[0].data, *dw = ctx->grad_inputs[1].data;

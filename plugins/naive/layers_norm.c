@@ -40,28 +40,28 @@ size_t nnd_naive_batchnorm_workspace(const nnd_kernel_ctx *ctx) {
 
 static int bn_shape(const nnd_kernel_ctx *ctx, bn_dims *d) {
   if (ctx->n_inputs != 4 && ctx->n_inputs != 5)
-    return nnd_naive_fail(ctx,
+    return nnd_kernel_fail(ctx,
                                 "expected 4 or 5 inputs (x, weight[, bias], running_mean, "
                                 "running_var), got %d",
                                 ctx->n_inputs);
   const nnd_tensor *x = &ctx->inputs[0];
   if (x->ndim < 2 || x->ndim > 4)
-    return nnd_naive_fail(ctx, "expected [N, C], [N, C, L] or [N, C, H, W], got rank %d",
+    return nnd_kernel_fail(ctx, "expected [N, C], [N, C, L] or [N, C, H, W], got rank %d",
                                 x->ndim);
   d->n = x->dim[0];
   d->c = x->dim[1];
-  d->s = nnd_naive_layer_inner(x, 2);
+  d->s = nnd_kernel_inner(x, 2);
   d->has_bias = ctx->n_inputs == 5;
   for (int i = 1; i < ctx->n_inputs; i++)
     if (ctx->inputs[i].numel != d->c)
-      return nnd_naive_fail(ctx,
+      return nnd_kernel_fail(ctx,
                                   "input %d has %lld elements, expected one per channel (%lld)", i,
                                   (long long)ctx->inputs[i].numel, (long long)d->c);
   if (ctx->output.numel != x->numel)
-    return nnd_naive_fail(ctx, "output has %lld elements, expected %lld",
+    return nnd_kernel_fail(ctx, "output has %lld elements, expected %lld",
                                 (long long)ctx->output.numel, (long long)x->numel);
   if (!ctx->workspace || ctx->workspace_size < bn_workspace_bytes(d->c))
-    return nnd_naive_fail(ctx, "needs a workspace of %zu bytes, got %zu",
+    return nnd_kernel_fail(ctx, "needs a workspace of %zu bytes, got %zu",
                                 bn_workspace_bytes(d->c), ctx->workspace ? ctx->workspace_size : 0);
   d->rmean = ctx->inputs[ctx->n_inputs - 2].data;
   d->rvar = ctx->inputs[ctx->n_inputs - 1].data;
@@ -74,8 +74,8 @@ static int bn_shape(const nnd_kernel_ctx *ctx, bn_dims *d) {
 int nnd_naive_batchnorm_forward(const nnd_kernel_ctx *ctx) {
   bn_dims d;
   if (bn_shape(ctx, &d) != 0) return -1;
-  double momentum = nnd_num(nnd_naive_layer_attr(ctx, BN_MOMENTUM), 0.1);
-  double eps = nnd_num(nnd_naive_layer_attr(ctx, BN_EPS), 1e-5);
+  double momentum = nnd_num(nnd_kernel_attr(ctx, BN_MOMENTUM), 0.1);
+  double eps = nnd_num(nnd_kernel_attr(ctx, BN_EPS), 1e-5);
   const float *x = ctx->inputs[0].data, *gamma = ctx->inputs[1].data;
   const float *beta = d.has_bias ? ctx->inputs[2].data : NULL;
   double *mean = ctx->workspace, *invstd = mean + d.c;
@@ -83,7 +83,7 @@ int nnd_naive_batchnorm_forward(const nnd_kernel_ctx *ctx) {
   /* PyTorch refuses too: one value per channel has no variance, and the
      unbiased running update would divide by zero */
   if (ctx->training && m < 2)
-    return nnd_naive_fail(ctx,
+    return nnd_kernel_fail(ctx,
                                 "training needs more than one value per channel, got %lld "
                                 "(batch %lld)",
                                 (long long)(d.n * d.s), (long long)d.n);
@@ -106,7 +106,7 @@ int nnd_naive_batchnorm_forward(const nnd_kernel_ctx *ctx) {
       d.rvar[c] = (float)((1 - momentum) * d.rvar[c] + momentum * (sq / (m - 1)));
     } else {
       if (!(d.rvar[c] + eps > 0))
-        return nnd_naive_fail(ctx, "running_var[%lld] is %g: variance + eps must be positive",
+        return nnd_kernel_fail(ctx, "running_var[%lld] is %g: variance + eps must be positive",
                                     (long long)c, (double)d.rvar[c]);
       mean[c] = d.rmean[c];
       invstd[c] = 1.0 / sqrt(d.rvar[c] + eps);
@@ -191,10 +191,10 @@ static double dropout_uniform(uint64_t seed, int64_t i) {
  * when kept, 1 in inference. */
 static int dropout_check(const nnd_kernel_ctx *ctx, double *rate) {
   if (ctx->n_inputs != 1 || ctx->output.numel != ctx->inputs[0].numel)
-    return nnd_naive_fail(ctx, "expected one input with as many elements as the output");
-  *rate = nnd_num(nnd_naive_layer_attr(ctx, DROPOUT_RATE), 0.5);
+    return nnd_kernel_fail(ctx, "expected one input with as many elements as the output");
+  *rate = nnd_num(nnd_kernel_attr(ctx, DROPOUT_RATE), 0.5);
   if (!(*rate >= 0 && *rate < 1))
-    return nnd_naive_fail(ctx, "rate must be in [0, 1), got %g", *rate);
+    return nnd_kernel_fail(ctx, "rate must be in [0, 1), got %g", *rate);
   return 0;
 }
 

@@ -14,7 +14,7 @@
 
 static int check_same(const nnd_kernel_ctx *ctx) {
   if (ctx->n_inputs < 1 || ctx->inputs[0].numel != ctx->output.numel)
-    return nnd_naive_fail(ctx, "%s: the output must have the input's %lld elements", ctx->op,
+    return nnd_kernel_fail(ctx, "%s: the output must have the input's %lld elements", ctx->op,
                           (long long)(ctx->n_inputs ? ctx->inputs[0].numel : 0));
   return 0;
 }
@@ -87,7 +87,7 @@ int nnd_naive_tanh_backward(const nnd_kernel_ctx *ctx) {
  * the negative side's derivative, as PyTorch does. */
 int nnd_naive_leaky_relu_forward(const nnd_kernel_ctx *ctx) {
   if (check_same(ctx) != 0) return -1;
-  float slope = (float)nnd_naive_attr(ctx, 0, 0.01);
+  float slope = (float)nnd_kernel_num(ctx, 0, 0.01);
   const float *x = ctx->inputs[0].data;
   for (int64_t i = 0; i < ctx->output.numel; i++)
     ctx->output.data[i] = x[i] > 0 ? x[i] : slope * x[i];
@@ -98,7 +98,7 @@ int nnd_naive_leaky_relu_backward(const nnd_kernel_ctx *ctx) {
   if (check_same(ctx) != 0) return -1;
   float *gx = ctx->grad_inputs[0].data;
   if (!gx) return 0;
-  float slope = (float)nnd_naive_attr(ctx, 0, 0.01);
+  float slope = (float)nnd_kernel_num(ctx, 0, 0.01);
   const float *x = ctx->inputs[0].data, *g = ctx->grad_output->data;
   for (int64_t i = 0; i < ctx->output.numel; i++) gx[i] += x[i] > 0 ? g[i] : slope * g[i];
   return 0;
@@ -118,11 +118,11 @@ static int softmax_lines(const nnd_kernel_ctx *ctx, lines *l) {
   if (check_same(ctx) != 0) return -1;
   const nnd_tensor *x = &ctx->inputs[0];
   int skip = x->batched ? 1 : 0, nd = x->ndim - skip;
-  int64_t axis = (int64_t)nnd_naive_attr(ctx, 0, -1);
+  int64_t axis = (int64_t)nnd_kernel_num(ctx, 0, -1);
   if (axis < 0) axis += nd;
   if (nd < 1 || axis < 0 || axis >= nd)
-    return nnd_naive_fail(ctx, "%s: axis %lld is out of range for a %d-dim sample", ctx->op,
-                          (long long)nnd_naive_attr(ctx, 0, -1), nd);
+    return nnd_kernel_fail(ctx, "%s: axis %lld is out of range for a %d-dim sample", ctx->op,
+                          (long long)nnd_kernel_num(ctx, 0, -1), nd);
   int a = (int)axis + skip;
   l->outer = l->inner = 1;
   for (int i = 0; i < a; i++) l->outer *= x->dim[i];

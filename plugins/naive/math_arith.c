@@ -32,7 +32,7 @@ static int64_t product(const int64_t *dim, int nd) {
  * host built the tensors wrong, and reading past them would be worse. */
 static int check_batch(const nnd_kernel_ctx *ctx, const nnd_tensor *t, int which, int64_t n) {
   if (t->batched && (t->ndim < 1 || t->dim[0] != n))
-    return nnd_naive_fail(ctx, "%s: input %d has batch %lld but the output has %lld",
+    return nnd_kernel_fail(ctx, "%s: input %d has batch %lld but the output has %lld",
                           ctx->op, which, (long long)(t->ndim ? t->dim[0] : 0), (long long)n);
   return 0;
 }
@@ -50,13 +50,13 @@ typedef struct {
 } bcast_plan;
 
 static int bcast_setup(const nnd_kernel_ctx *ctx, bcast_plan *p) {
-  if (ctx->n_inputs != 2) return nnd_naive_fail(ctx, "%s: expects 2 inputs", ctx->op);
+  if (ctx->n_inputs != 2) return nnd_kernel_fail(ctx, "%s: expects 2 inputs", ctx->op);
   memset(p, 0, sizeof *p);
-  p->n = nnd_naive_samples(&ctx->output);
+  p->n = nnd_kernel_samples(&ctx->output);
   p->nd = per_sample_dims(&ctx->output, p->dim);
   p->per = product(p->dim, p->nd);
   if (p->n * p->per != ctx->output.numel)
-    return nnd_naive_fail(ctx, "%s: the output holds %lld elements, not %lld", ctx->op,
+    return nnd_kernel_fail(ctx, "%s: the output holds %lld elements, not %lld", ctx->op,
                           (long long)ctx->output.numel, (long long)(p->n * p->per));
   for (int k = 0; k < 2; k++) {
     const nnd_tensor *t = &ctx->inputs[k];
@@ -64,12 +64,12 @@ static int bcast_setup(const nnd_kernel_ctx *ctx, bcast_plan *p) {
     int nd = per_sample_dims(t, d);
     if (check_batch(ctx, t, k, p->n) != 0) return -1;
     if (nd > p->nd)
-      return nnd_naive_fail(ctx, "%s: input %d has more dims than the output", ctx->op, k);
+      return nnd_kernel_fail(ctx, "%s: input %d has more dims than the output", ctx->op, k);
     /* Walk the input's dims from the right, aligned with the output's. */
     int64_t step = 1;
     for (int i = nd - 1, o = p->nd - 1; i >= 0; i--, o--) {
       if (d[i] != p->dim[o] && d[i] != 1)
-        return nnd_naive_fail(ctx, "%s: input %d dim %d is %lld; it does not broadcast to "
+        return nnd_kernel_fail(ctx, "%s: input %d dim %d is %lld; it does not broadcast to "
                               "%lld", ctx->op, k, i, (long long)d[i], (long long)p->dim[o]);
       p->stride[k][o] = d[i] == 1 ? 0 : step;
       step *= d[i];
@@ -153,18 +153,18 @@ typedef struct {
 } matmul_plan;
 
 static int matmul_setup(const nnd_kernel_ctx *ctx, matmul_plan *p) {
-  if (ctx->n_inputs != 2) return nnd_naive_fail(ctx, "matmul: expects 2 inputs");
+  if (ctx->n_inputs != 2) return nnd_kernel_fail(ctx, "matmul: expects 2 inputs");
   memset(p, 0, sizeof *p);
   int64_t da[MAXD], db[MAXD];
   int na = per_sample_dims(&ctx->inputs[0], da), nb = per_sample_dims(&ctx->inputs[1], db);
-  if (na < 1 || nb < 1) return nnd_naive_fail(ctx, "matmul: an operand is a scalar");
-  p->n = nnd_naive_samples(&ctx->output);
+  if (na < 1 || nb < 1) return nnd_kernel_fail(ctx, "matmul: an operand is a scalar");
+  p->n = nnd_kernel_samples(&ctx->output);
   p->m = na >= 2 ? da[na - 2] : 1;
   p->k = da[na - 1];
   p->p = nb >= 2 ? db[nb - 1] : 1;
   int64_t kb = nb >= 2 ? db[nb - 2] : db[0];
   if (kb != p->k)
-    return nnd_naive_fail(ctx, "matmul: inner dimensions %lld and %lld differ",
+    return nnd_kernel_fail(ctx, "matmul: inner dimensions %lld and %lld differ",
                           (long long)p->k, (long long)kb);
   /* leading dims: everything before the matrix dims */
   int la = na > 2 ? na - 2 : 0, lb = nb > 2 ? nb - 2 : 0;
@@ -172,7 +172,7 @@ static int matmul_setup(const nnd_kernel_ctx *ctx, matmul_plan *p) {
   for (int o = p->nl - 1, i = la - 1, j = lb - 1; o >= 0; o--, i--, j--) {
     int64_t x = i >= 0 ? da[i] : 1, y = j >= 0 ? db[j] : 1;
     if (x != y && x != 1 && y != 1)
-      return nnd_naive_fail(ctx, "matmul: leading dims %lld and %lld do not broadcast",
+      return nnd_kernel_fail(ctx, "matmul: leading dims %lld and %lld do not broadcast",
                             (long long)x, (long long)y);
     p->lead[o] = x == 1 ? y : x;
   }
@@ -190,7 +190,7 @@ static int matmul_setup(const nnd_kernel_ctx *ctx, matmul_plan *p) {
   p->sample[0] = ctx->inputs[0].batched ? step_a : 0;
   p->sample[1] = ctx->inputs[1].batched ? step_b : 0;
   if (p->n * p->nlead * p->m * p->p != ctx->output.numel)
-    return nnd_naive_fail(ctx, "matmul: the output holds %lld elements, not %lld",
+    return nnd_kernel_fail(ctx, "matmul: the output holds %lld elements, not %lld",
                           (long long)ctx->output.numel,
                           (long long)(p->n * p->nlead * p->m * p->p));
   return 0;

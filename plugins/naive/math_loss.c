@@ -16,17 +16,17 @@
  * (prediction elements per sample). */
 static int loss_shape(const nnd_kernel_ctx *ctx, int64_t per_target, int64_t *n,
                       int64_t *k) {
-  if (ctx->n_inputs != 2) return nnd_naive_fail(ctx, "%s: expects 2 inputs", ctx->op);
+  if (ctx->n_inputs != 2) return nnd_kernel_fail(ctx, "%s: expects 2 inputs", ctx->op);
   if (ctx->output.numel != 1)
-    return nnd_naive_fail(ctx, "%s: the output must be a scalar", ctx->op);
+    return nnd_kernel_fail(ctx, "%s: the output must be a scalar", ctx->op);
   const nnd_tensor *x = &ctx->inputs[0], *t = &ctx->inputs[1];
-  *n = nnd_naive_samples(x);
-  *k = nnd_naive_per_sample(x);
+  *n = nnd_kernel_samples(x);
+  *k = nnd_kernel_per_sample(x);
   if (*n < 1 || *k < 1)
-    return nnd_naive_fail(ctx, "%s: the prediction is empty", ctx->op);
+    return nnd_kernel_fail(ctx, "%s: the prediction is empty", ctx->op);
   int64_t want = per_target < 0 ? x->numel : *n * per_target;
   if (t->numel != want)
-    return nnd_naive_fail(ctx, "%s: the target holds %lld values for %lld samples; expected "
+    return nnd_kernel_fail(ctx, "%s: the target holds %lld values for %lld samples; expected "
                           "%lld", ctx->op, (long long)t->numel, (long long)*n,
                           (long long)want);
   return 0;
@@ -42,7 +42,7 @@ static double loss_weight(const nnd_kernel_ctx *ctx) {
 static int class_at(const nnd_kernel_ctx *ctx, int64_t i, int64_t k, int64_t *c) {
   float v = ctx->inputs[1].data[i];
   if (!(v >= 0 && v < (float)k) || v != (float)(int64_t)v)
-    return nnd_naive_fail(ctx, "%s: the target of sample %lld is %g; a class in 0..%lld was "
+    return nnd_kernel_fail(ctx, "%s: the target of sample %lld is %g; a class in 0..%lld was "
                           "expected", ctx->op, (long long)i, v, (long long)(k - 1));
   *c = (int64_t)v;
   return 0;
@@ -68,7 +68,7 @@ static void row_lse(const float *x, int64_t k, double *max, double *lse) {
 int nnd_naive_cross_entropy_forward(const nnd_kernel_ctx *ctx) {
   int64_t n, k;
   if (loss_shape(ctx, 1, &n, &k) != 0) return -1;
-  double eps = nnd_naive_attr(ctx, 0, 0), total = 0;
+  double eps = nnd_kernel_num(ctx, 0, 0), total = 0;
   for (int64_t i = 0; i < n; i++) {
     int64_t c = 0; /* set by class_at; 0 quiets -Wmaybe-uninitialized */
     if (class_at(ctx, i, k, &c) != 0) return -1;
@@ -89,7 +89,7 @@ int nnd_naive_cross_entropy_backward(const nnd_kernel_ctx *ctx) {
   if (loss_shape(ctx, 1, &n, &k) != 0) return -1;
   float *gx = ctx->grad_inputs[0].data;
   if (!gx) return 0;
-  double eps = nnd_naive_attr(ctx, 0, 0), scale = loss_weight(ctx) / (double)n;
+  double eps = nnd_kernel_num(ctx, 0, 0), scale = loss_weight(ctx) / (double)n;
   for (int64_t i = 0; i < n; i++) {
     int64_t c = 0;
     if (class_at(ctx, i, k, &c) != 0) return -1;

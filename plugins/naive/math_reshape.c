@@ -11,7 +11,7 @@
 
 int nnd_naive_copy_forward(const nnd_kernel_ctx *ctx) {
   if (ctx->n_inputs < 1 || ctx->inputs[0].numel != ctx->output.numel)
-    return nnd_naive_fail(ctx, "%s: the output must have the input's %lld elements", ctx->op,
+    return nnd_kernel_fail(ctx, "%s: the output must have the input's %lld elements", ctx->op,
                           (long long)(ctx->n_inputs ? ctx->inputs[0].numel : 0));
   if (ctx->output.numel > 0)
     memcpy(ctx->output.data, ctx->inputs[0].data, (size_t)ctx->output.numel * sizeof(float));
@@ -20,7 +20,7 @@ int nnd_naive_copy_forward(const nnd_kernel_ctx *ctx) {
 
 int nnd_naive_copy_backward(const nnd_kernel_ctx *ctx) {
   if (ctx->n_inputs < 1 || ctx->inputs[0].numel != ctx->output.numel)
-    return nnd_naive_fail(ctx, "%s: the output must have the input's %lld elements", ctx->op,
+    return nnd_kernel_fail(ctx, "%s: the output must have the input's %lld elements", ctx->op,
                           (long long)(ctx->n_inputs ? ctx->inputs[0].numel : 0));
   float *gx = ctx->grad_inputs[0].data;
   if (!gx) return 0;
@@ -35,11 +35,11 @@ static int concat_layout(const nnd_kernel_ctx *ctx, int *axis, int64_t *outer,
                          int64_t *inner) {
   const nnd_tensor *y = &ctx->output;
   int skip = y->batched ? 1 : 0, nd = y->ndim - skip;
-  int64_t a = (int64_t)nnd_naive_attr(ctx, 0, 0);
+  int64_t a = (int64_t)nnd_kernel_num(ctx, 0, 0);
   if (a < 0) a += nd;
   if (nd < 1 || a < 0 || a >= nd)
-    return nnd_naive_fail(ctx, "concat: axis %lld is out of range for a %d-dim sample",
-                          (long long)nnd_naive_attr(ctx, 0, 0), nd);
+    return nnd_kernel_fail(ctx, "concat: axis %lld is out of range for a %d-dim sample",
+                          (long long)nnd_kernel_num(ctx, 0, 0), nd);
   *axis = (int)a + skip;
   *outer = *inner = 1;
   for (int i = 0; i < *axis; i++) *outer *= y->dim[i];
@@ -50,12 +50,12 @@ static int concat_layout(const nnd_kernel_ctx *ctx, int *axis, int64_t *outer,
     int ok = x->ndim == y->ndim && x->batched == y->batched;
     for (int i = 0; ok && i < y->ndim; i++) ok = i == *axis || x->dim[i] == y->dim[i];
     if (!ok)
-      return nnd_naive_fail(ctx, "concat: input %d does not match the output but along "
+      return nnd_kernel_fail(ctx, "concat: input %d does not match the output but along "
                             "axis %lld", k, (long long)a);
     total += x->dim[*axis];
   }
   if (total != y->dim[*axis])
-    return nnd_naive_fail(ctx, "concat: the inputs give %lld along the axis, the output "
+    return nnd_kernel_fail(ctx, "concat: the inputs give %lld along the axis, the output "
                           "has %lld", (long long)total, (long long)y->dim[*axis]);
   return 0;
 }

@@ -104,9 +104,9 @@ static int rmsprop_step(const nnd_optim_ctx *ctx) {
 }
 
 const nnd_optimizer nnd_naive_optimizers[] = {
-    {.size = sizeof(nnd_optimizer), .name = "sgd", .state_floats = 1, .step = sgd_step},
-    {.size = sizeof(nnd_optimizer), .name = "adam", .state_floats = 2, .step = adam_step},
-    {.size = sizeof(nnd_optimizer), .name = "rmsprop", .state_floats = 2, .step = rmsprop_step},
+    {.size = sizeof(nnd_optimizer), .backend = "naive", .name = "sgd", .state_floats = 1, .step = sgd_step},
+    {.size = sizeof(nnd_optimizer), .backend = "naive", .name = "adam", .state_floats = 2, .step = adam_step},
+    {.size = sizeof(nnd_optimizer), .backend = "naive", .name = "rmsprop", .state_floats = 2, .step = rmsprop_step},
 };
 const int nnd_naive_optimizer_count =
     (int)(sizeof nnd_naive_optimizers / sizeof nnd_naive_optimizers[0]);

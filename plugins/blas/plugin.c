@@ -1,0 +1,40 @@
+/* plugin.c — the blas plugin's entry point and its table of kernels. The
+ * plugin computes only the products (dense, conv1d, conv2d); every other op
+ * falls through to the next backend in the session's preference list. */
+#include "blas.h"
+
+#define BLAS_KERNEL(OP, FWD, BWD, WS)                                                  \
+  {.size = sizeof(nnd_kernel), .op = OP, .backend = "blas", .forward = FWD,           \
+   .backward = BWD, .workspace = WS, .supports = NULL}
+
+static const nnd_kernel kernels[] = {
+    /* dense needs no workspace: its three products read the tensors as they are */
+    BLAS_KERNEL("dense", nnd_blas_dense_forward, nnd_blas_dense_backward, NULL),
+    /* conv keeps a col buffer and a partial weight gradient per thread */
+    BLAS_KERNEL("conv1d", nnd_blas_conv1d_forward, nnd_blas_conv1d_backward,
+                nnd_blas_conv1d_workspace),
+    BLAS_KERNEL("conv2d", nnd_blas_conv2d_forward, nnd_blas_conv2d_backward,
+                nnd_blas_conv2d_workspace),
+};
+
+static int register_blas(const nnd_host *host, nnd_registrar *r) {
+  /* before any kernel runs: the library stays single-threaded (gemm.c) */
+  nnd_blas_init_threads();
+  for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; i++)
+    if (host->register_kernel(r, &kernels[i]) != 0) return -1;
+  return 0;
+}
+
+static const nnd_plugin_info info = {
+    .size = sizeof(nnd_plugin_info),
+    .abi_major = NND_ABI_MAJOR,
+    .abi_minor = NND_ABI_MINOR,
+    .fingerprint = NND_ABI_FINGERPRINT,
+    .name = "blas",
+    .version = "0.1.0",
+    .license = "MIT",
+    .description = "dense and convolution as sgemm (im2col), split over the OpenMP threads",
+    .register_plugin = register_blas,
+};
+
+NND_PLUGIN_EXPORT const nnd_plugin_info *nnd_plugin_entry(void) { return &info; }

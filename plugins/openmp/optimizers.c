@@ -1,0 +1,186 @@
+/* optimizers.c — the openmp sgd, adam and rmsprop.
+ *
+ * naive's formulas (PyTorch's torch.optim with default flags) in the same
+ * double arithmetic, and naive's state layout: state_floats whole blocks of
+ * n floats (sgd: the momentum buffer; adam: m then v; rmsprop: the square
+ * average then the momentum buffer), so a checkpoint moves between the two
+ * backends. Every element is updated from its own values only, and vector
+ * lanes round as scalars do (no contraction to FMA in this file), so the
+ * results equal naive's bit for bit, for any thread count.
+ *
+ * The updates run over fixed ranges of elements, each range one call of a
+ * function compiled for AVX-512, AVX2 and the baseline (the CPU picks): a
+ * step is a few divisions and a square root per element, and the wide
+ * units do them 4 to 8 at a time. */
+#include <math.h>
+#include <stdio.h>
+
+#include "openmp.h"
+
+#if defined(__GNUC__)
+/* sqrt here only ever sees a second moment, which is never negative, so it
+ * never sets errno; saying so (const) lets GCC and clang vectorise it
+ * without -fno-math-errno, as the exact sqrtpd: the bits do not change. */
+extern double sqrt(double) __attribute__((const));
+#endif
+
+/* elements per task: large enough to amortise a call, small enough to
+ * balance the threads */
+#define RANGE 8192
+
+/* An attribute of the optimizer call; the fallback is the schema default
+ * (runtime/ops/calls.c) in case a host hands a call without it. */
+static double arg(const nnd_optim_ctx *ctx, const char *name, double fallback) {
+  return nnd_num(nnd_call_arg(ctx->call, name), fallback);
+}
+
+static int fail(const nnd_optim_ctx *ctx, const char *what) {
+  if (ctx->message && ctx->message_size > 0)
+    snprintf(ctx->message, ctx->message_size, "%s", what);
+  return -1;
+}
+
+static int check(const nnd_optim_ctx *ctx) {
+  if (ctx->n < 0 || (ctx->n > 0 && (!ctx->params || !ctx->grads || !ctx->state)))
+    return fail(ctx, "no parameter, gradient or state buffer");
+  if (ctx->step < 1) return fail(ctx, "the step count starts at 1");
+  return 0;
+}
+
+/* The hyperparameters and buffers of one step. */
+typedef struct {
+  double lr, wd, momentum, b1, b2, eps, bc1, bc2, alpha;
+  int first, nesterov;
+  float *p, *s0, *s1; /* parameters, first and second state block */
+  const float *g;
+} update;
+
+/* Runs fn over [0, n) in ranges of RANGE, parallel when n is large. */
+static void for_ranges(const update *u, int64_t n,
+                       void (*fn)(const update *, int64_t, int64_t)) {
+  int64_t ranges = (n + RANGE - 1) / RANGE;
+  NND_OPENMP_PARALLEL(n > NND_OPENMP_MIN_WORK / 8, "omp parallel for schedule(static)",
+  for (int64_t r = 0; r < ranges; r++) {
+    int64_t i0 = r * RANGE, i1 = n - i0 < RANGE ? n : i0 + RANGE;
+    fn(u, i0, i1);
+  });
+}
+
+/* ------------------------------------------------------------------ sgd */
+
+/* g = grad + wd p; with momentum: buf = m buf + g (buf = g on the first
+ * step, even if the state was not zeroed), then g = buf, or g + m buf for
+ * Nesterov; p -= lr g. */
+NND_OPENMP_CLONES static void sgd_range(const update *u, int64_t i0, int64_t i1) {
+  float *restrict p = u->p, *restrict buf = u->s0;
+  const float *restrict grad = u->g;
+  double lr = u->lr, wd = u->wd, momentum = u->momentum;
+  if (momentum == 0) {
+#pragma omp simd
+    for (int64_t i = i0; i < i1; i++) {
+      double g = (double)grad[i] + wd * p[i];
+      p[i] = (float)(p[i] - lr * g);
+    }
+    return;
+  }
+  int first = u->first, nesterov = u->nesterov;
+#pragma omp simd
+  for (int64_t i = i0; i < i1; i++) {
+    double g = (double)grad[i] + wd * p[i];
+    double b = first ? g : momentum * buf[i] + g;
+    buf[i] = (float)b;
+    double d = nesterov ? g + momentum * b : b;
+    p[i] = (float)(p[i] - lr * d);
+  }
+}
+
+static int sgd_step(const nnd_optim_ctx *ctx) {
+  if (check(ctx) != 0) return -1;
+  update u = {.lr = ctx->lr, .momentum = arg(ctx, "momentum", 0),
+              .wd = arg(ctx, "weight_decay", 0), .nesterov = arg(ctx, "nesterov", 0) != 0,
+              .first = ctx->step == 1, .p = ctx->params, .s0 = ctx->state, .g = ctx->grads};
+  if (u.nesterov && u.momentum <= 0) return fail(ctx, "nesterov needs a momentum above 0");
+  for_ranges(&u, ctx->n, sgd_range);
+  return 0;
+}
+
+/* ----------------------------------------------------------------- adam */
+
+/* Adam with bias correction; weight decay is the L2 kind added to the
+ * gradient (torch.optim.Adam). State: m, then v. */
+NND_OPENMP_CLONES static void adam_range(const update *u, int64_t i0, int64_t i1) {
+  float *restrict p = u->p, *restrict m = u->s0, *restrict v = u->s1;
+  const float *restrict grad = u->g;
+  double lr = u->lr, wd = u->wd, b1 = u->b1, b2 = u->b2, eps = u->eps, bc1 = u->bc1,
+         bc2 = u->bc2;
+#pragma omp simd
+  for (int64_t i = i0; i < i1; i++) {
+    double g = (double)grad[i] + wd * p[i];
+    double mi = b1 * m[i] + (1 - b1) * g, vi = b2 * v[i] + (1 - b2) * g * g;
+    m[i] = (float)mi;
+    v[i] = (float)vi;
+    p[i] = (float)(p[i] - lr * (mi / bc1) / (sqrt(vi / bc2) + eps));
+  }
+}
+
+static int adam_step(const nnd_optim_ctx *ctx) {
+  if (check(ctx) != 0) return -1;
+  double b1 = arg(ctx, "beta1", 0.9), b2 = arg(ctx, "beta2", 0.999);
+  update u = {.lr = ctx->lr, .b1 = b1, .b2 = b2, .eps = arg(ctx, "eps", 1e-8),
+              .wd = arg(ctx, "weight_decay", 0), .bc1 = 1 - pow(b1, (double)ctx->step),
+              .bc2 = 1 - pow(b2, (double)ctx->step), .p = ctx->params, .s0 = ctx->state,
+              .s1 = ctx->state + ctx->n, .g = ctx->grads};
+  for_ranges(&u, ctx->n, adam_range);
+  return 0;
+}
+
+/* -------------------------------------------------------------- rmsprop */
+
+/* sq = alpha sq + (1 - alpha) g^2; avg = sqrt(sq) + eps; with momentum:
+ * buf = m buf + g / avg, p -= lr buf; without: p -= lr g / avg.
+ * State: sq, then buf (untouched without momentum, as in naive). */
+NND_OPENMP_CLONES static void rmsprop_range(const update *u, int64_t i0, int64_t i1) {
+  float *restrict p = u->p, *restrict sq = u->s0, *restrict buf = u->s1;
+  const float *restrict grad = u->g;
+  double lr = u->lr, wd = u->wd, alpha = u->alpha, eps = u->eps, momentum = u->momentum;
+  if (momentum > 0) {
+#pragma omp simd
+    for (int64_t i = i0; i < i1; i++) {
+      double g = (double)grad[i] + wd * p[i];
+      double s = alpha * sq[i] + (1 - alpha) * g * g;
+      sq[i] = (float)s;
+      double b = momentum * buf[i] + g / (sqrt(s) + eps);
+      buf[i] = (float)b;
+      p[i] = (float)(p[i] - lr * b);
+    }
+    return;
+  }
+#pragma omp simd
+  for (int64_t i = i0; i < i1; i++) {
+    double g = (double)grad[i] + wd * p[i];
+    double s = alpha * sq[i] + (1 - alpha) * g * g;
+    sq[i] = (float)s;
+    p[i] = (float)(p[i] - lr * g / (sqrt(s) + eps));
+  }
+}
+
+static int rmsprop_step(const nnd_optim_ctx *ctx) {
+  if (check(ctx) != 0) return -1;
+  update u = {.lr = ctx->lr, .alpha = arg(ctx, "alpha", 0.99), .eps = arg(ctx, "eps", 1e-8),
+              .momentum = arg(ctx, "momentum", 0), .wd = arg(ctx, "weight_decay", 0),
+              .p = ctx->params, .s0 = ctx->state, .s1 = ctx->state + ctx->n,
+              .g = ctx->grads};
+  for_ranges(&u, ctx->n, rmsprop_range);
+  return 0;
+}
+
+const nnd_optimizer nnd_openmp_optimizers[] = {
+    {.size = sizeof(nnd_optimizer), .name = "sgd", .state_floats = 1, .step = sgd_step,
+     .backend = "openmp"},
+    {.size = sizeof(nnd_optimizer), .name = "adam", .state_floats = 2, .step = adam_step,
+     .backend = "openmp"},
+    {.size = sizeof(nnd_optimizer), .name = "rmsprop", .state_floats = 2, .step = rmsprop_step,
+     .backend = "openmp"},
+};
+const int nnd_openmp_optimizer_count =
+    (int)(sizeof nnd_openmp_optimizers / sizeof nnd_openmp_optimizers[0]);

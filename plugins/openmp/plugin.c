@@ -1,0 +1,54 @@
+/* plugin.c — the openmp plugin's entry point and its table of kernels.
+ * Ops it leaves out (matmul, flatten, reshape, concat, batchnorm, dropout)
+ * fall back to the next backend in the session's preference list. */
+#include "openmp.h"
+
+#define KERNEL(OP, FN, WS)                                                              \
+  {.size = sizeof(nnd_kernel), .op = OP, .backend = "openmp",                            \
+   .forward = nnd_openmp_##FN##_forward, .backward = nnd_openmp_##FN##_backward,         \
+   .workspace = WS, .supports = NULL}
+
+static const nnd_kernel kernels[] = {
+    /* dense keeps x transposed, conv the padded input and output gradient,
+       maxpool the argmax of each window */
+    KERNEL("dense", dense, nnd_openmp_dense_workspace),
+    KERNEL("conv1d", conv1d, nnd_openmp_conv1d_workspace),
+    KERNEL("conv2d", conv2d, nnd_openmp_conv2d_workspace),
+    KERNEL("maxpool", maxpool, nnd_openmp_maxpool_workspace),
+    KERNEL("avgpool", avgpool, NULL),
+    KERNEL("relu", relu, NULL),
+    KERNEL("sigmoid", sigmoid, NULL),
+    KERNEL("tanh", tanh, NULL),
+    KERNEL("leaky_relu", leaky_relu, NULL),
+    KERNEL("softmax", softmax, NULL),
+    KERNEL("log_softmax", log_softmax, NULL),
+    KERNEL("add", add, NULL),
+    KERNEL("sub", sub, NULL),
+    KERNEL("mul", mul, NULL),
+    KERNEL("cross_entropy", cross_entropy, NULL),
+    KERNEL("nll", nll, NULL),
+    KERNEL("binary_cross_entropy", bce, NULL),
+    KERNEL("mse", mse, NULL),
+};
+
+static int register_openmp(const nnd_host *host, nnd_registrar *r) {
+  for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; i++)
+    if (host->register_kernel(r, &kernels[i]) != 0) return -1;
+  for (int i = 0; i < nnd_openmp_optimizer_count; i++)
+    if (host->register_optimizer(r, &nnd_openmp_optimizers[i]) != 0) return -1;
+  return 0;
+}
+
+static const nnd_plugin_info info = {
+    .size = sizeof(nnd_plugin_info),
+    .abi_major = NND_ABI_MAJOR,
+    .abi_minor = NND_ABI_MINOR,
+    .fingerprint = NND_ABI_FINGERPRINT,
+    .name = "openmp",
+    .version = "0.1.0",
+    .license = "MIT",
+    .description = "the standard layers, activations, losses and optimizers over OpenMP threads",
+    .register_plugin = register_openmp,
+};
+
+NND_PLUGIN_EXPORT const nnd_plugin_info *nnd_plugin_entry(void) { return &info; }
