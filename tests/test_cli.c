@@ -50,7 +50,7 @@ static void test_summary_kernels(void) {
   CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "params  kernel\n"));
   CU_ASSERT_PTR_NOT_NULL(strstr(summary_row(out, "conv_block_2.conv2d_1", row, sizeof row),
                                 "18,496  naive"));
-  CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "optimizer:            sgd (naive)\n"));
+  CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "optimizer:            adam (naive)\n"));
   free(out);
   /* the default list: blas for the products, openmp for the rest */
   out = nnd("summary --kernels models/fashion_cnn.nnd", &st);
@@ -63,7 +63,7 @@ static void test_summary_kernels(void) {
   snprintf(want, sizeof want, "0  %s", rest);
   CU_ASSERT_PTR_NOT_NULL(strstr(summary_row(out, "conv_block_1.maxpool_1", row, sizeof row),
                                 want));
-  snprintf(want, sizeof want, "optimizer:            sgd (%s)\n", rest);
+  snprintf(want, sizeof want, "optimizer:            adam (%s)\n", rest);
   CU_ASSERT_PTR_NOT_NULL(out && strstr(out, want));
   /* flatten has only the naive kernel: the fallback */
   CU_ASSERT_PTR_NOT_NULL(strstr(summary_row(out, "flatten", row, sizeof row), "0  naive"));
