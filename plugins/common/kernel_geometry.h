@@ -8,6 +8,7 @@
 #ifndef NND_KERNEL_GEOMETRY_H
 #define NND_KERNEL_GEOMETRY_H
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -259,6 +260,96 @@ static inline int nnd_pool_geometry(const nnd_kernel_ctx *ctx, nnd_pool_geom *g)
   if (y->dim[0] != x->dim[0] || y->dim[1] != x->dim[1] || g->oh != want_h || g->ow != want_w)
     return nnd_kernel_fail(ctx, "output shape does not match the input and attributes");
   return 0;
+}
+
+/* ------------------------------------------- elementwise, softmax, losses */
+
+/* ------------------------------------------------------------ pointwise */
+
+static inline int nnd_kernel_check_same(const nnd_kernel_ctx *ctx) {
+  if (ctx->n_inputs < 1 || ctx->inputs[0].numel != ctx->output.numel)
+    return nnd_kernel_fail(ctx, "%s: the output must have the input's %lld elements", ctx->op,
+                          (long long)(ctx->n_inputs ? ctx->inputs[0].numel : 0));
+  return 0;
+}
+
+/* The tensor seen as [outer, len, inner] around the softmax axis: element k
+ * of line (o, i) is at o*len*inner + k*inner + i. The axis (attrs[0],
+ * default -1) counts in the per-sample shape, so a batched tensor's axis is
+ * one further right; the batch is part of `outer`. */
+typedef struct {
+  int64_t outer, len, inner;
+} nnd_softmax_line;
+
+/* -------------------------------------------------------------- softmax */
+
+static inline int nnd_softmax_lines(const nnd_kernel_ctx *ctx, nnd_softmax_line *l) {
+  if (nnd_kernel_check_same(ctx) != 0) return -1;
+  const nnd_tensor *x = &ctx->inputs[0];
+  int skip = x->batched ? 1 : 0, nd = x->ndim - skip;
+  int64_t axis = (int64_t)nnd_kernel_num(ctx, 0, -1);
+  if (axis < 0) axis += nd;
+  if (nd < 1 || axis < 0 || axis >= nd)
+    return nnd_kernel_fail(ctx, "%s: axis %lld is out of range for a %d-dim sample", ctx->op,
+                          (long long)nnd_kernel_num(ctx, 0, -1), nd);
+  int a = (int)axis + skip;
+  l->outer = l->inner = 1;
+  for (int i = 0; i < a; i++) l->outer *= x->dim[i];
+  for (int i = a + 1; i < x->ndim; i++) l->inner *= x->dim[i];
+  l->len = x->dim[a];
+  if (l->len < 1) l->outer = 0; /* an empty line has nothing to normalise */
+  return 0;
+}
+
+/* Max and log of sum(exp(x - max)) of one line: subtracting the max keeps
+ * every exp in (0, 1], so logits of 1000 do not overflow. */
+static inline void nnd_softmax_line_stats(const float *x, int64_t len, int64_t inner,
+                                          double *max, double *lse) {
+  double m = x[0];
+  for (int64_t k = 1; k < len; k++)
+    if (x[k * inner] > m) m = x[k * inner];
+  double z = 0;
+  for (int64_t k = 0; k < len; k++) z += exp(x[k * inner] - m);
+  *max = m;
+  *lse = log(z);
+}
+
+/* Checks shared by every loss: two inputs, a scalar output, targets with
+ * `per_target` elements per prediction sample. Sets *n (samples) and *k
+ * (prediction elements per sample). */
+static inline int nnd_loss_shape(const nnd_kernel_ctx *ctx, int64_t per_target, int64_t *n,
+                      int64_t *k) {
+  *n = *k = 0; /* defined even on failure */
+  if (ctx->n_inputs != 2) return nnd_kernel_fail(ctx, "%s: expects 2 inputs", ctx->op);
+  if (ctx->output.numel != 1)
+    return nnd_kernel_fail(ctx, "%s: the output must be a scalar", ctx->op);
+  const nnd_tensor *x = &ctx->inputs[0], *t = &ctx->inputs[1];
+  *n = nnd_kernel_samples(x);
+  *k = nnd_kernel_per_sample(x);
+  if (*n < 1 || *k < 1)
+    return nnd_kernel_fail(ctx, "%s: the prediction is empty", ctx->op);
+  int64_t want = per_target < 0 ? x->numel : *n * per_target;
+  if (t->numel != want)
+    return nnd_kernel_fail(ctx, "%s: the target holds %lld values for %lld samples; expected "
+                          "%lld", ctx->op, (long long)t->numel, (long long)*n,
+                          (long long)want);
+  return 0;
+}
+
+/* The scalar that backward multiplies every gradient by. */
+static inline double nnd_loss_weight(const nnd_kernel_ctx *ctx) {
+  return ctx->grad_output && ctx->grad_output->data ? ctx->grad_output->data[0] : 1.0;
+}
+
+/* max and log(sum(exp(x - max))) of one row: every exp is at most 1, so
+ * logits in the thousands stay finite (SEEDS s002-q4). */
+static inline void nnd_row_lse(const float *x, int64_t k, double *max, double *lse) {
+  double m = x[0], z = 0;
+  for (int64_t j = 1; j < k; j++)
+    if (x[j] > m) m = x[j];
+  for (int64_t j = 0; j < k; j++) z += exp(x[j] - m);
+  *max = m;
+  *lse = log(z);
 }
 
 #endif

@@ -10,15 +10,6 @@
 
 #include "math_kernels.h"
 
-/* ------------------------------------------------------------ pointwise */
-
-static int check_same(const nnd_kernel_ctx *ctx) {
-  if (ctx->n_inputs < 1 || ctx->inputs[0].numel != ctx->output.numel)
-    return nnd_kernel_fail(ctx, "%s: the output must have the input's %lld elements", ctx->op,
-                          (long long)(ctx->n_inputs ? ctx->inputs[0].numel : 0));
-  return 0;
-}
-
 /* sigmoid without overflow: exp of a negative number only. */
 static double sigmoid(double x) {
   if (x >= 0) return 1.0 / (1.0 + exp(-x));
@@ -27,7 +18,7 @@ static double sigmoid(double x) {
 }
 
 int nnd_naive_relu_forward(const nnd_kernel_ctx *ctx) {
-  if (check_same(ctx) != 0) return -1;
+  if (nnd_kernel_check_same(ctx) != 0) return -1;
   const float *x = ctx->inputs[0].data;
   /* written so a NaN passes through (as in PyTorch) instead of becoming 0 */
   for (int64_t i = 0; i < ctx->output.numel; i++) ctx->output.data[i] = x[i] <= 0 ? 0.0f : x[i];
@@ -36,7 +27,7 @@ int nnd_naive_relu_forward(const nnd_kernel_ctx *ctx) {
 
 /* relu'(0) = 0, as PyTorch and the seed problems have it. */
 int nnd_naive_relu_backward(const nnd_kernel_ctx *ctx) {
-  if (check_same(ctx) != 0) return -1;
+  if (nnd_kernel_check_same(ctx) != 0) return -1;
   float *gx = ctx->grad_inputs[0].data;
   if (!gx) return 0;
   const float *x = ctx->inputs[0].data, *g = ctx->grad_output->data;
@@ -46,14 +37,14 @@ int nnd_naive_relu_backward(const nnd_kernel_ctx *ctx) {
 }
 
 int nnd_naive_sigmoid_forward(const nnd_kernel_ctx *ctx) {
-  if (check_same(ctx) != 0) return -1;
+  if (nnd_kernel_check_same(ctx) != 0) return -1;
   const float *x = ctx->inputs[0].data;
   for (int64_t i = 0; i < ctx->output.numel; i++) ctx->output.data[i] = (float)sigmoid(x[i]);
   return 0;
 }
 
 int nnd_naive_sigmoid_backward(const nnd_kernel_ctx *ctx) {
-  if (check_same(ctx) != 0) return -1;
+  if (nnd_kernel_check_same(ctx) != 0) return -1;
   float *gx = ctx->grad_inputs[0].data;
   if (!gx) return 0;
   const float *x = ctx->inputs[0].data, *g = ctx->grad_output->data;
@@ -65,14 +56,14 @@ int nnd_naive_sigmoid_backward(const nnd_kernel_ctx *ctx) {
 }
 
 int nnd_naive_tanh_forward(const nnd_kernel_ctx *ctx) {
-  if (check_same(ctx) != 0) return -1;
+  if (nnd_kernel_check_same(ctx) != 0) return -1;
   const float *x = ctx->inputs[0].data;
   for (int64_t i = 0; i < ctx->output.numel; i++) ctx->output.data[i] = (float)tanh(x[i]);
   return 0;
 }
 
 int nnd_naive_tanh_backward(const nnd_kernel_ctx *ctx) {
-  if (check_same(ctx) != 0) return -1;
+  if (nnd_kernel_check_same(ctx) != 0) return -1;
   float *gx = ctx->grad_inputs[0].data;
   if (!gx) return 0;
   const float *x = ctx->inputs[0].data, *g = ctx->grad_output->data;
@@ -86,7 +77,7 @@ int nnd_naive_tanh_backward(const nnd_kernel_ctx *ctx) {
 /* attrs[0] is `slope` (schema default 0.01). Like relu, the point 0 takes
  * the negative side's derivative, as PyTorch does. */
 int nnd_naive_leaky_relu_forward(const nnd_kernel_ctx *ctx) {
-  if (check_same(ctx) != 0) return -1;
+  if (nnd_kernel_check_same(ctx) != 0) return -1;
   float slope = (float)nnd_kernel_num(ctx, 0, 0.01);
   const float *x = ctx->inputs[0].data;
   for (int64_t i = 0; i < ctx->output.numel; i++)
@@ -95,7 +86,7 @@ int nnd_naive_leaky_relu_forward(const nnd_kernel_ctx *ctx) {
 }
 
 int nnd_naive_leaky_relu_backward(const nnd_kernel_ctx *ctx) {
-  if (check_same(ctx) != 0) return -1;
+  if (nnd_kernel_check_same(ctx) != 0) return -1;
   float *gx = ctx->grad_inputs[0].data;
   if (!gx) return 0;
   float slope = (float)nnd_kernel_num(ctx, 0, 0.01);
@@ -104,57 +95,17 @@ int nnd_naive_leaky_relu_backward(const nnd_kernel_ctx *ctx) {
   return 0;
 }
 
-/* -------------------------------------------------------------- softmax */
-
-/* The tensor seen as [outer, len, inner] around the softmax axis: element k
- * of line (o, i) is at o*len*inner + k*inner + i. The axis (attrs[0],
- * default -1) counts in the per-sample shape, so a batched tensor's axis is
- * one further right; the batch is part of `outer`. */
-typedef struct {
-  int64_t outer, len, inner;
-} lines;
-
-static int softmax_lines(const nnd_kernel_ctx *ctx, lines *l) {
-  if (check_same(ctx) != 0) return -1;
-  const nnd_tensor *x = &ctx->inputs[0];
-  int skip = x->batched ? 1 : 0, nd = x->ndim - skip;
-  int64_t axis = (int64_t)nnd_kernel_num(ctx, 0, -1);
-  if (axis < 0) axis += nd;
-  if (nd < 1 || axis < 0 || axis >= nd)
-    return nnd_kernel_fail(ctx, "%s: axis %lld is out of range for a %d-dim sample", ctx->op,
-                          (long long)nnd_kernel_num(ctx, 0, -1), nd);
-  int a = (int)axis + skip;
-  l->outer = l->inner = 1;
-  for (int i = 0; i < a; i++) l->outer *= x->dim[i];
-  for (int i = a + 1; i < x->ndim; i++) l->inner *= x->dim[i];
-  l->len = x->dim[a];
-  if (l->len < 1) l->outer = 0; /* an empty line has nothing to normalise */
-  return 0;
-}
-
-/* Max and log of sum(exp(x - max)) of one line: subtracting the max keeps
- * every exp in (0, 1], so logits of 1000 do not overflow. */
-static void line_stats(const float *x, int64_t len, int64_t inner, double *max, double *lse) {
-  double m = x[0];
-  for (int64_t k = 1; k < len; k++)
-    if (x[k * inner] > m) m = x[k * inner];
-  double z = 0;
-  for (int64_t k = 0; k < len; k++) z += exp(x[k * inner] - m);
-  *max = m;
-  *lse = log(z);
-}
-
 /* Forward of both: log_softmax is x - max - lse, softmax its exp. */
 static int softmax_forward(const nnd_kernel_ctx *ctx, int take_log) {
-  lines l;
-  if (softmax_lines(ctx, &l) != 0) return -1;
+  nnd_softmax_line l;
+  if (nnd_softmax_lines(ctx, &l) != 0) return -1;
   for (int64_t o = 0; o < l.outer; o++)
     for (int64_t i = 0; i < l.inner; i++) {
       int64_t base = o * l.len * l.inner + i;
       const float *x = ctx->inputs[0].data + base;
       float *y = ctx->output.data + base;
       double m, lse;
-      line_stats(x, l.len, l.inner, &m, &lse);
+      nnd_softmax_line_stats(x, l.len, l.inner, &m, &lse);
       for (int64_t k = 0; k < l.len; k++) {
         double ly = x[k * l.inner] - m - lse;
         y[k * l.inner] = (float)(take_log ? ly : exp(ly));
@@ -167,8 +118,8 @@ static int softmax_forward(const nnd_kernel_ctx *ctx, int take_log) {
  * log_softmax: dx_k = g_k - s_k sum_j g_j
  * with s recomputed from x. */
 static int softmax_backward(const nnd_kernel_ctx *ctx, int take_log) {
-  lines l;
-  if (softmax_lines(ctx, &l) != 0) return -1;
+  nnd_softmax_line l;
+  if (nnd_softmax_lines(ctx, &l) != 0) return -1;
   float *gx0 = ctx->grad_inputs[0].data;
   if (!gx0) return 0;
   for (int64_t o = 0; o < l.outer; o++)
@@ -177,7 +128,7 @@ static int softmax_backward(const nnd_kernel_ctx *ctx, int take_log) {
       const float *x = ctx->inputs[0].data + base, *g = ctx->grad_output->data + base;
       float *gx = gx0 + base;
       double m, lse, dot = 0;
-      line_stats(x, l.len, l.inner, &m, &lse);
+      nnd_softmax_line_stats(x, l.len, l.inner, &m, &lse);
       for (int64_t k = 0; k < l.len; k++) {
         double s = exp(x[k * l.inner] - m - lse);
         dot += take_log ? g[k * l.inner] : g[k * l.inner] * s;

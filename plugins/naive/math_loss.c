@@ -11,32 +11,6 @@
 
 #include "math_kernels.h"
 
-/* Checks shared by every loss: two inputs, a scalar output, targets with
- * `per_target` elements per prediction sample. Sets *n (samples) and *k
- * (prediction elements per sample). */
-static int loss_shape(const nnd_kernel_ctx *ctx, int64_t per_target, int64_t *n,
-                      int64_t *k) {
-  if (ctx->n_inputs != 2) return nnd_kernel_fail(ctx, "%s: expects 2 inputs", ctx->op);
-  if (ctx->output.numel != 1)
-    return nnd_kernel_fail(ctx, "%s: the output must be a scalar", ctx->op);
-  const nnd_tensor *x = &ctx->inputs[0], *t = &ctx->inputs[1];
-  *n = nnd_kernel_samples(x);
-  *k = nnd_kernel_per_sample(x);
-  if (*n < 1 || *k < 1)
-    return nnd_kernel_fail(ctx, "%s: the prediction is empty", ctx->op);
-  int64_t want = per_target < 0 ? x->numel : *n * per_target;
-  if (t->numel != want)
-    return nnd_kernel_fail(ctx, "%s: the target holds %lld values for %lld samples; expected "
-                          "%lld", ctx->op, (long long)t->numel, (long long)*n,
-                          (long long)want);
-  return 0;
-}
-
-/* The scalar that backward multiplies every gradient by. */
-static double loss_weight(const nnd_kernel_ctx *ctx) {
-  return ctx->grad_output && ctx->grad_output->data ? ctx->grad_output->data[0] : 1.0;
-}
-
 /* The class index of sample i, checked: labels are stored as floats, and a
  * bad one would otherwise index outside the logits. */
 static int class_at(const nnd_kernel_ctx *ctx, int64_t i, int64_t k, int64_t *c) {
@@ -50,31 +24,20 @@ static int class_at(const nnd_kernel_ctx *ctx, int64_t i, int64_t k, int64_t *c)
 
 /* -------------------------------------------------------- cross_entropy */
 
-/* max and log(sum(exp(x - max))) of one row: every exp is at most 1, so
- * logits in the thousands stay finite (SEEDS s002-q4). */
-static void row_lse(const float *x, int64_t k, double *max, double *lse) {
-  double m = x[0], z = 0;
-  for (int64_t j = 1; j < k; j++)
-    if (x[j] > m) m = x[j];
-  for (int64_t j = 0; j < k; j++) z += exp(x[j] - m);
-  *max = m;
-  *lse = log(z);
-}
-
 /* PyTorch's label smoothing: the target distribution is q = (1 - e) onehot
  * + e / K, and the loss -sum_j q_j log p_j with log p_j = x_j - max - lse;
  * since sum q = 1 that is max + lse - sum_j q_j x_j. attrs[0] is
  * label_smoothing. */
 int nnd_naive_cross_entropy_forward(const nnd_kernel_ctx *ctx) {
   int64_t n, k;
-  if (loss_shape(ctx, 1, &n, &k) != 0) return -1;
+  if (nnd_loss_shape(ctx, 1, &n, &k) != 0) return -1;
   double eps = nnd_kernel_num(ctx, 0, 0), total = 0;
   for (int64_t i = 0; i < n; i++) {
     int64_t c = 0; /* set by class_at; 0 quiets -Wmaybe-uninitialized */
     if (class_at(ctx, i, k, &c) != 0) return -1;
     const float *x = ctx->inputs[0].data + i * k;
     double m, lse, qx = (1 - eps) * x[c];
-    row_lse(x, k, &m, &lse);
+    nnd_row_lse(x, k, &m, &lse);
     if (eps != 0)
       for (int64_t j = 0; j < k; j++) qx += eps / (double)k * x[j];
     total += m + lse - qx;
@@ -86,16 +49,16 @@ int nnd_naive_cross_entropy_forward(const nnd_kernel_ctx *ctx) {
 /* d/dx_j = (softmax_j - q_j) / N, times the loss weight. */
 int nnd_naive_cross_entropy_backward(const nnd_kernel_ctx *ctx) {
   int64_t n, k;
-  if (loss_shape(ctx, 1, &n, &k) != 0) return -1;
+  if (nnd_loss_shape(ctx, 1, &n, &k) != 0) return -1;
   float *gx = ctx->grad_inputs[0].data;
   if (!gx) return 0;
-  double eps = nnd_kernel_num(ctx, 0, 0), scale = loss_weight(ctx) / (double)n;
+  double eps = nnd_kernel_num(ctx, 0, 0), scale = nnd_loss_weight(ctx) / (double)n;
   for (int64_t i = 0; i < n; i++) {
     int64_t c = 0;
     if (class_at(ctx, i, k, &c) != 0) return -1;
     const float *x = ctx->inputs[0].data + i * k;
     double m, lse;
-    row_lse(x, k, &m, &lse);
+    nnd_row_lse(x, k, &m, &lse);
     for (int64_t j = 0; j < k; j++) {
       double p = exp(x[j] - m - lse), q = eps / (double)k + (j == c ? 1 - eps : 0);
       gx[i * k + j] += (float)(scale * (p - q));
@@ -109,7 +72,7 @@ int nnd_naive_cross_entropy_backward(const nnd_kernel_ctx *ctx) {
 /* The input already holds log-probabilities (log_softmax's output). */
 int nnd_naive_nll_forward(const nnd_kernel_ctx *ctx) {
   int64_t n, k;
-  if (loss_shape(ctx, 1, &n, &k) != 0) return -1;
+  if (nnd_loss_shape(ctx, 1, &n, &k) != 0) return -1;
   double total = 0;
   for (int64_t i = 0; i < n; i++) {
     int64_t c = 0;
@@ -122,10 +85,10 @@ int nnd_naive_nll_forward(const nnd_kernel_ctx *ctx) {
 
 int nnd_naive_nll_backward(const nnd_kernel_ctx *ctx) {
   int64_t n, k;
-  if (loss_shape(ctx, 1, &n, &k) != 0) return -1;
+  if (nnd_loss_shape(ctx, 1, &n, &k) != 0) return -1;
   float *gx = ctx->grad_inputs[0].data;
   if (!gx) return 0;
-  double scale = loss_weight(ctx) / (double)n;
+  double scale = nnd_loss_weight(ctx) / (double)n;
   for (int64_t i = 0; i < n; i++) {
     int64_t c = 0;
     if (class_at(ctx, i, k, &c) != 0) return -1;
@@ -145,7 +108,7 @@ int nnd_naive_nll_backward(const nnd_kernel_ctx *ctx) {
  * is over every logit, which is one per sample. */
 int nnd_naive_bce_forward(const nnd_kernel_ctx *ctx) {
   int64_t n, k;
-  if (loss_shape(ctx, -1, &n, &k) != 0) return -1;
+  if (nnd_loss_shape(ctx, -1, &n, &k) != 0) return -1;
   const float *z = ctx->inputs[0].data, *t = ctx->inputs[1].data;
   int64_t count = ctx->inputs[0].numel;
   double total = 0;
@@ -160,11 +123,11 @@ int nnd_naive_bce_forward(const nnd_kernel_ctx *ctx) {
 /* dL/dz = sigmoid(z) - t and dL/dt = -z, each over the count. */
 int nnd_naive_bce_backward(const nnd_kernel_ctx *ctx) {
   int64_t n, k;
-  if (loss_shape(ctx, -1, &n, &k) != 0) return -1;
+  if (nnd_loss_shape(ctx, -1, &n, &k) != 0) return -1;
   const float *z = ctx->inputs[0].data, *t = ctx->inputs[1].data;
   float *gz = ctx->grad_inputs[0].data, *gt = ctx->grad_inputs[1].data;
   int64_t count = ctx->inputs[0].numel;
-  double scale = loss_weight(ctx) / (double)count;
+  double scale = nnd_loss_weight(ctx) / (double)count;
   for (int64_t i = 0; i < count; i++) {
     double zi = z[i];
     /* sigmoid without overflow for either sign of z */
@@ -180,7 +143,7 @@ int nnd_naive_bce_backward(const nnd_kernel_ctx *ctx) {
 /* mean over all N x per-sample elements of (pred - target)^2 */
 int nnd_naive_mse_forward(const nnd_kernel_ctx *ctx) {
   int64_t n, k;
-  if (loss_shape(ctx, -1, &n, &k) != 0) return -1;
+  if (nnd_loss_shape(ctx, -1, &n, &k) != 0) return -1;
   const float *p = ctx->inputs[0].data, *t = ctx->inputs[1].data;
   int64_t count = ctx->inputs[0].numel;
   double total = 0;
@@ -194,11 +157,11 @@ int nnd_naive_mse_forward(const nnd_kernel_ctx *ctx) {
 
 int nnd_naive_mse_backward(const nnd_kernel_ctx *ctx) {
   int64_t n, k;
-  if (loss_shape(ctx, -1, &n, &k) != 0) return -1;
+  if (nnd_loss_shape(ctx, -1, &n, &k) != 0) return -1;
   const float *p = ctx->inputs[0].data, *t = ctx->inputs[1].data;
   float *gp = ctx->grad_inputs[0].data, *gt = ctx->grad_inputs[1].data;
   int64_t count = ctx->inputs[0].numel;
-  double scale = 2 * loss_weight(ctx) / (double)count;
+  double scale = 2 * nnd_loss_weight(ctx) / (double)count;
   for (int64_t i = 0; i < count; i++) {
     double d = (double)p[i] - t[i];
     if (gp) gp[i] += (float)(scale * d);

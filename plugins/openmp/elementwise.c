@@ -19,19 +19,12 @@
 #define CHEAP 1
 #define COSTLY 8
 
-static int check_same(const nnd_kernel_ctx *ctx) {
-  if (ctx->n_inputs < 1 || ctx->inputs[0].numel != ctx->output.numel)
-    return nnd_kernel_fail(ctx, "%s: the output must have the input's %lld elements", ctx->op,
-                           (long long)(ctx->n_inputs ? ctx->inputs[0].numel : 0));
-  return 0;
-}
-
 static int64_t count(const nnd_kernel_ctx *ctx) { return ctx->output.numel; }
 
 /* ----------------------------------------------------------------- relu */
 
 int nnd_openmp_relu_forward(const nnd_kernel_ctx *ctx) {
-  if (check_same(ctx) != 0) return -1;
+  if (nnd_kernel_check_same(ctx) != 0) return -1;
   const float *restrict x = ctx->inputs[0].data;
   float *restrict y = ctx->output.data;
   int64_t n = count(ctx);
@@ -42,7 +35,7 @@ int nnd_openmp_relu_forward(const nnd_kernel_ctx *ctx) {
 }
 
 int nnd_openmp_relu_backward(const nnd_kernel_ctx *ctx) {
-  if (check_same(ctx) != 0) return -1;
+  if (nnd_kernel_check_same(ctx) != 0) return -1;
   float *restrict gx = ctx->grad_inputs[0].data;
   if (!gx) return 0;
   const float *restrict x = ctx->inputs[0].data, *restrict g = ctx->grad_output->data;
@@ -61,7 +54,7 @@ int nnd_openmp_relu_backward(const nnd_kernel_ctx *ctx) {
 
 /* attrs[0] is `slope` (schema default 0.01); 0 takes the negative side. */
 int nnd_openmp_leaky_relu_forward(const nnd_kernel_ctx *ctx) {
-  if (check_same(ctx) != 0) return -1;
+  if (nnd_kernel_check_same(ctx) != 0) return -1;
   float slope = (float)nnd_kernel_num(ctx, 0, 0.01);
   const float *restrict x = ctx->inputs[0].data;
   float *restrict y = ctx->output.data;
@@ -72,7 +65,7 @@ int nnd_openmp_leaky_relu_forward(const nnd_kernel_ctx *ctx) {
 }
 
 int nnd_openmp_leaky_relu_backward(const nnd_kernel_ctx *ctx) {
-  if (check_same(ctx) != 0) return -1;
+  if (nnd_kernel_check_same(ctx) != 0) return -1;
   float *restrict gx = ctx->grad_inputs[0].data;
   if (!gx) return 0;
   float slope = (float)nnd_kernel_num(ctx, 0, 0.01);
@@ -95,7 +88,7 @@ static inline float sigmoidf(float x) {
 }
 
 int nnd_openmp_sigmoid_forward(const nnd_kernel_ctx *ctx) {
-  if (check_same(ctx) != 0) return -1;
+  if (nnd_kernel_check_same(ctx) != 0) return -1;
   const float *restrict x = ctx->inputs[0].data;
   float *restrict y = ctx->output.data;
   int64_t n = count(ctx);
@@ -106,7 +99,7 @@ int nnd_openmp_sigmoid_forward(const nnd_kernel_ctx *ctx) {
 
 /* s(1-s) = e / (1+e)^2 with e = exp(-|x|): no 1 - s that rounds to 0 */
 int nnd_openmp_sigmoid_backward(const nnd_kernel_ctx *ctx) {
-  if (check_same(ctx) != 0) return -1;
+  if (nnd_kernel_check_same(ctx) != 0) return -1;
   float *restrict gx = ctx->grad_inputs[0].data;
   if (!gx) return 0;
   const float *restrict x = ctx->inputs[0].data, *restrict g = ctx->grad_output->data;
@@ -122,7 +115,7 @@ int nnd_openmp_sigmoid_backward(const nnd_kernel_ctx *ctx) {
 /* ----------------------------------------------------------------- tanh */
 
 int nnd_openmp_tanh_forward(const nnd_kernel_ctx *ctx) {
-  if (check_same(ctx) != 0) return -1;
+  if (nnd_kernel_check_same(ctx) != 0) return -1;
   const float *restrict x = ctx->inputs[0].data;
   float *restrict y = ctx->output.data;
   int64_t n = count(ctx);
@@ -133,7 +126,7 @@ int nnd_openmp_tanh_forward(const nnd_kernel_ctx *ctx) {
 
 /* 1 - tanh^2 = 4e / (1+e)^2 with e = exp(-2|x|): exact where tanh rounds to 1 */
 int nnd_openmp_tanh_backward(const nnd_kernel_ctx *ctx) {
-  if (check_same(ctx) != 0) return -1;
+  if (nnd_kernel_check_same(ctx) != 0) return -1;
   float *restrict gx = ctx->grad_inputs[0].data;
   if (!gx) return 0;
   const float *restrict x = ctx->inputs[0].data, *restrict g = ctx->grad_output->data;
@@ -146,51 +139,10 @@ int nnd_openmp_tanh_backward(const nnd_kernel_ctx *ctx) {
   return 0;
 }
 
-/* -------------------------------------------------------------- softmax */
-
-/* The tensor as [outer, len, inner] around the axis (attrs[0], default -1,
- * counted in the per-sample shape): element k of line (o, i) is at
- * o*len*inner + k*inner + i. */
-typedef struct {
-  int64_t outer, len, inner;
-} lines;
-
-static int softmax_lines(const nnd_kernel_ctx *ctx, lines *l) {
-  if (check_same(ctx) != 0) return -1;
-  const nnd_tensor *x = &ctx->inputs[0];
-  int skip = x->batched ? 1 : 0, nd = x->ndim - skip;
-  int64_t axis = (int64_t)nnd_kernel_num(ctx, 0, -1);
-  if (axis < 0) axis += nd;
-  if (nd < 1 || axis < 0 || axis >= nd)
-    return nnd_kernel_fail(ctx, "%s: axis %lld is out of range for a %d-dim sample", ctx->op,
-                           (long long)nnd_kernel_num(ctx, 0, -1), nd);
-  int a = (int)axis + skip;
-  l->outer = l->inner = 1;
-  for (int i = 0; i < a; i++) l->outer *= x->dim[i];
-  for (int i = a + 1; i < x->ndim; i++) l->inner *= x->dim[i];
-  l->len = x->dim[a];
-  if (l->len < 1) l->outer = 0; /* an empty line has nothing to normalise */
-  return 0;
-}
-
-/* Max and log(sum(exp(x - max))) of one line, in double as naive has it:
- * every exp is at most 1 so large logits do not overflow, and the
- * cancellations in backward (g_k - dot, a probability near 1) keep their
- * digits. Lines are short next to the layers that feed them. */
-static void line_stats(const float *x, int64_t len, int64_t inner, double *max, double *lse) {
-  double m = x[0];
-  for (int64_t k = 1; k < len; k++)
-    if (x[k * inner] > m) m = x[k * inner];
-  double z = 0;
-  for (int64_t k = 0; k < len; k++) z += exp(x[k * inner] - m);
-  *max = m;
-  *lse = log(z);
-}
-
 /* Lines are independent: parallel over them, each line on one thread. */
 static int softmax_forward(const nnd_kernel_ctx *ctx, int take_log) {
-  lines l;
-  if (softmax_lines(ctx, &l) != 0) return -1;
+  nnd_softmax_line l;
+  if (nnd_softmax_lines(ctx, &l) != 0) return -1;
   const float *x0 = ctx->inputs[0].data;
   float *y0 = ctx->output.data;
   int64_t work = l.outer * l.len * l.inner * COSTLY;
@@ -201,7 +153,7 @@ static int softmax_forward(const nnd_kernel_ctx *ctx, int take_log) {
       const float *x = x0 + base;
       float *y = y0 + base;
       double m, lse;
-      line_stats(x, l.len, l.inner, &m, &lse);
+      nnd_softmax_line_stats(x, l.len, l.inner, &m, &lse);
       for (int64_t k = 0; k < l.len; k++) {
         double ly = x[k * l.inner] - m - lse;
         y[k * l.inner] = (float)(take_log ? ly : exp(ly));
@@ -214,8 +166,8 @@ static int softmax_forward(const nnd_kernel_ctx *ctx, int take_log) {
  * log_softmax: dx_k = g_k - s_k sum_j g_j
  * with s recomputed from x. */
 static int softmax_backward(const nnd_kernel_ctx *ctx, int take_log) {
-  lines l;
-  if (softmax_lines(ctx, &l) != 0) return -1;
+  nnd_softmax_line l;
+  if (nnd_softmax_lines(ctx, &l) != 0) return -1;
   float *gx0 = ctx->grad_inputs[0].data;
   if (!gx0) return 0;
   const float *x0 = ctx->inputs[0].data, *g0 = ctx->grad_output->data;
@@ -227,7 +179,7 @@ static int softmax_backward(const nnd_kernel_ctx *ctx, int take_log) {
       const float *x = x0 + base, *g = g0 + base;
       float *gx = gx0 + base;
       double m, lse, dot = 0;
-      line_stats(x, l.len, l.inner, &m, &lse);
+      nnd_softmax_line_stats(x, l.len, l.inner, &m, &lse);
       for (int64_t k = 0; k < l.len; k++) {
         double s = exp(x[k * l.inner] - m - lse);
         dot += take_log ? g[k * l.inner] : g[k * l.inner] * s;

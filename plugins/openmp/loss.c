@@ -16,30 +16,6 @@
 
 #include "openmp.h"
 
-/* Checks shared by every loss: two inputs, a scalar output, targets with
- * `per_target` elements per prediction sample (-1: one per prediction
- * element). Sets *n (samples) and *k (prediction elements per sample). */
-static int loss_shape(const nnd_kernel_ctx *ctx, int64_t per_target, int64_t *n, int64_t *k) {
-  if (ctx->n_inputs != 2) return nnd_kernel_fail(ctx, "%s: expects 2 inputs", ctx->op);
-  if (ctx->output.numel != 1)
-    return nnd_kernel_fail(ctx, "%s: the output must be a scalar", ctx->op);
-  const nnd_tensor *x = &ctx->inputs[0], *t = &ctx->inputs[1];
-  *n = nnd_kernel_samples(x);
-  *k = nnd_kernel_per_sample(x);
-  if (*n < 1 || *k < 1) return nnd_kernel_fail(ctx, "%s: the prediction is empty", ctx->op);
-  int64_t want = per_target < 0 ? x->numel : *n * per_target;
-  if (t->numel != want)
-    return nnd_kernel_fail(ctx, "%s: the target holds %lld values for %lld samples; expected "
-                           "%lld", ctx->op, (long long)t->numel, (long long)*n,
-                           (long long)want);
-  return 0;
-}
-
-/* The scalar that backward multiplies every gradient by. */
-static double loss_weight(const nnd_kernel_ctx *ctx) {
-  return ctx->grad_output && ctx->grad_output->data ? ctx->grad_output->data[0] : 1.0;
-}
-
 /* Every class label is an integer in 0..k-1: a bad one would index outside
  * the logits. */
 static int check_classes(const nnd_kernel_ctx *ctx, int64_t n, int64_t k) {
@@ -69,22 +45,11 @@ static double sum_chunks(const double *part, int64_t chunks) {
 
 /* -------------------------------------------------------- cross_entropy */
 
-/* max and log(sum(exp(x - max))) of one row: every exp is at most 1, so
- * logits in the thousands stay finite. */
-static void row_lse(const float *x, int64_t k, double *max, double *lse) {
-  double m = x[0], z = 0;
-  for (int64_t j = 1; j < k; j++)
-    if (x[j] > m) m = x[j];
-  for (int64_t j = 0; j < k; j++) z += exp(x[j] - m);
-  *max = m;
-  *lse = log(z);
-}
-
 /* PyTorch's label smoothing (attrs[0]): q = (1 - e) onehot + e / K and the
  * loss max + lse - sum_j q_j x_j. */
 int nnd_openmp_cross_entropy_forward(const nnd_kernel_ctx *ctx) {
   int64_t n, k;
-  if (loss_shape(ctx, 1, &n, &k) != 0 || check_classes(ctx, n, k) != 0) return -1;
+  if (nnd_loss_shape(ctx, 1, &n, &k) != 0 || check_classes(ctx, n, k) != 0) return -1;
   double eps = nnd_kernel_num(ctx, 0, 0), part[NND_OPENMP_CHUNKS];
   const float *x0 = ctx->inputs[0].data, *t = ctx->inputs[1].data;
   int64_t chunks = chunk_count(n);
@@ -94,7 +59,7 @@ int nnd_openmp_cross_entropy_forward(const nnd_kernel_ctx *ctx) {
     for (int64_t i = chunk_lo(c, chunks, n); i < chunk_lo(c + 1, chunks, n); i++) {
       const float *x = x0 + i * k;
       double m, lse, qx = (1 - eps) * x[(int64_t)t[i]];
-      row_lse(x, k, &m, &lse);
+      nnd_row_lse(x, k, &m, &lse);
       if (eps != 0)
         for (int64_t j = 0; j < k; j++) qx += eps / (double)k * x[j];
       s += m + lse - qx;
@@ -108,18 +73,18 @@ int nnd_openmp_cross_entropy_forward(const nnd_kernel_ctx *ctx) {
 /* d/dx_j = (softmax_j - q_j) / N, times the loss weight. */
 int nnd_openmp_cross_entropy_backward(const nnd_kernel_ctx *ctx) {
   int64_t n, k;
-  if (loss_shape(ctx, 1, &n, &k) != 0) return -1;
+  if (nnd_loss_shape(ctx, 1, &n, &k) != 0) return -1;
   float *gx = ctx->grad_inputs[0].data;
   if (!gx) return 0;
   if (check_classes(ctx, n, k) != 0) return -1;
-  double eps = nnd_kernel_num(ctx, 0, 0), scale = loss_weight(ctx) / (double)n;
+  double eps = nnd_kernel_num(ctx, 0, 0), scale = nnd_loss_weight(ctx) / (double)n;
   const float *x0 = ctx->inputs[0].data, *t = ctx->inputs[1].data;
   NND_OPENMP_PARALLEL(n * k * 8 > NND_OPENMP_MIN_WORK, "omp parallel for schedule(static)",
   for (int64_t i = 0; i < n; i++) {
     int64_t c = (int64_t)t[i];
     const float *x = x0 + i * k;
     double m, lse;
-    row_lse(x, k, &m, &lse);
+    nnd_row_lse(x, k, &m, &lse);
     for (int64_t j = 0; j < k; j++) {
       double p = exp(x[j] - m - lse), q = eps / (double)k + (j == c ? 1 - eps : 0);
       gx[i * k + j] += (float)(scale * (p - q));
@@ -134,7 +99,7 @@ int nnd_openmp_cross_entropy_backward(const nnd_kernel_ctx *ctx) {
  * little work to split: one read per sample. */
 int nnd_openmp_nll_forward(const nnd_kernel_ctx *ctx) {
   int64_t n, k;
-  if (loss_shape(ctx, 1, &n, &k) != 0 || check_classes(ctx, n, k) != 0) return -1;
+  if (nnd_loss_shape(ctx, 1, &n, &k) != 0 || check_classes(ctx, n, k) != 0) return -1;
   const float *x = ctx->inputs[0].data, *t = ctx->inputs[1].data;
   double total = 0;
   for (int64_t i = 0; i < n; i++) total -= x[i * k + (int64_t)t[i]];
@@ -144,12 +109,12 @@ int nnd_openmp_nll_forward(const nnd_kernel_ctx *ctx) {
 
 int nnd_openmp_nll_backward(const nnd_kernel_ctx *ctx) {
   int64_t n, k;
-  if (loss_shape(ctx, 1, &n, &k) != 0) return -1;
+  if (nnd_loss_shape(ctx, 1, &n, &k) != 0) return -1;
   float *gx = ctx->grad_inputs[0].data;
   if (!gx) return 0;
   if (check_classes(ctx, n, k) != 0) return -1;
   const float *t = ctx->inputs[1].data;
-  float g = (float)-(loss_weight(ctx) / (double)n);
+  float g = (float)-(nnd_loss_weight(ctx) / (double)n);
   for (int64_t i = 0; i < n; i++) gx[i * k + (int64_t)t[i]] += g;
   return 0;
 }
@@ -161,7 +126,7 @@ int nnd_openmp_nll_backward(const nnd_kernel_ctx *ctx) {
  *   loss = max(z, 0) - z t + log(1 + exp(-|z|)) */
 int nnd_openmp_bce_forward(const nnd_kernel_ctx *ctx) {
   int64_t n, k;
-  if (loss_shape(ctx, -1, &n, &k) != 0) return -1;
+  if (nnd_loss_shape(ctx, -1, &n, &k) != 0) return -1;
   const float *z = ctx->inputs[0].data, *t = ctx->inputs[1].data;
   int64_t count = ctx->inputs[0].numel, chunks = chunk_count(count);
   double part[NND_OPENMP_CHUNKS];
@@ -181,11 +146,11 @@ int nnd_openmp_bce_forward(const nnd_kernel_ctx *ctx) {
 /* dL/dz = sigmoid(z) - t and dL/dt = -z, each over the count. */
 int nnd_openmp_bce_backward(const nnd_kernel_ctx *ctx) {
   int64_t n, k;
-  if (loss_shape(ctx, -1, &n, &k) != 0) return -1;
+  if (nnd_loss_shape(ctx, -1, &n, &k) != 0) return -1;
   const float *z = ctx->inputs[0].data, *t = ctx->inputs[1].data;
   float *gz = ctx->grad_inputs[0].data, *gt = ctx->grad_inputs[1].data;
   int64_t count = ctx->inputs[0].numel;
-  double scale = loss_weight(ctx) / (double)count;
+  double scale = nnd_loss_weight(ctx) / (double)count;
   NND_OPENMP_PARALLEL(count * 8 > NND_OPENMP_MIN_WORK, "omp parallel for schedule(static)",
   for (int64_t i = 0; i < count; i++) {
     double zi = z[i], e = exp(-fabs(zi));
@@ -202,7 +167,7 @@ int nnd_openmp_bce_backward(const nnd_kernel_ctx *ctx) {
 /* mean over all N x per-sample elements of (pred - target)^2 */
 int nnd_openmp_mse_forward(const nnd_kernel_ctx *ctx) {
   int64_t n, k;
-  if (loss_shape(ctx, -1, &n, &k) != 0) return -1;
+  if (nnd_loss_shape(ctx, -1, &n, &k) != 0) return -1;
   const float *p = ctx->inputs[0].data, *t = ctx->inputs[1].data;
   int64_t count = ctx->inputs[0].numel, chunks = chunk_count(count);
   double part[NND_OPENMP_CHUNKS];
@@ -221,11 +186,11 @@ int nnd_openmp_mse_forward(const nnd_kernel_ctx *ctx) {
 
 int nnd_openmp_mse_backward(const nnd_kernel_ctx *ctx) {
   int64_t n, k;
-  if (loss_shape(ctx, -1, &n, &k) != 0) return -1;
+  if (nnd_loss_shape(ctx, -1, &n, &k) != 0) return -1;
   const float *p = ctx->inputs[0].data, *t = ctx->inputs[1].data;
   float *gp = ctx->grad_inputs[0].data, *gt = ctx->grad_inputs[1].data;
   int64_t count = ctx->inputs[0].numel;
-  double scale = 2 * loss_weight(ctx) / (double)count;
+  double scale = 2 * nnd_loss_weight(ctx) / (double)count;
   NND_OPENMP_PARALLEL(count > NND_OPENMP_MIN_WORK, "omp parallel for schedule(static)",
   for (int64_t i = 0; i < count; i++) {
     double d = (double)p[i] - t[i];
