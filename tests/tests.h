@@ -32,6 +32,13 @@ void test_metrics_register(void);
 void test_train_register(void);
 void test_report_register(void);
 void test_backends_register(void);
+void test_backend_training_register(void);
+
+/* test_backends.c: 1 when backend b's plugin loaded and a test should run
+ * (a plugin not built passes with a note, one built but refused fails);
+ * whether it loaded, quietly. */
+int test_backend_ready(const char *b, const char *test);
+int test_backend_loaded(const char *b);
 
 /* Compile source text named "test.nnd"; NULL when it has errors (and then
  * the rendered diagnostics are printed, to make a failing test readable). */
