@@ -483,6 +483,26 @@ int nnd_attrs_resolve(const nnd_attr_sig *sig, int n, const char *const *names,
   return 0;
 }
 
+/* Rules that tie two arguments of a standard call together, which the
+ * per-argument ranges cannot say; checked here so the error points at the
+ * call instead of surfacing at the first training step. */
+static int check_call_rules(int kind, const nnd_value *call, char *msg, size_t msg_n) {
+  if (kind == NND_CALL_INITIALIZER && strcmp(call->str, "uniform") == 0) {
+    double low = nnd_num(nnd_call_arg(call, "low"), 0);
+    double high = nnd_num(nnd_call_arg(call, "high"), 0);
+    if (!(low < high))
+      return snprintf(msg, msg_n, "uniform needs low < high, got low=%g and high=%g", low, high),
+             -1;
+  }
+  if (kind == NND_CALL_OPTIMIZER && strcmp(call->str, "sgd") == 0 &&
+      nnd_num(nnd_call_arg(call, "nesterov"), 0) != 0 &&
+      !(nnd_num(nnd_call_arg(call, "momentum"), 0) > 0))
+    return snprintf(msg, msg_n, "sgd with nesterov=true needs a momentum above 0 "
+                                "(as in PyTorch)"),
+           -1;
+  return 0;
+}
+
 int nnd_call_resolve(int kind, const nnd_value *call, nnd_arena *arena,
                      nnd_value *out, char *msg, size_t msg_n) {
   const nnd_call_schema *cs = nnd_registry_find_call((nnd_call_kind)kind, call->str);
@@ -515,5 +535,5 @@ int nnd_call_resolve(int kind, const nnd_value *call, nnd_arena *arena,
   }
   *out = (nnd_value){.kind = NND_VAL_CALL, .str = cs->name, .count = k, .items = items,
                      .names = names};
-  return 0;
+  return check_call_rules(kind, out, msg, msg_n);
 }

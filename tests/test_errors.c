@@ -144,6 +144,9 @@ static const error_case cases[] = {
      /* an initializer, not an "unknown op" */
      .src = "param W: [2, 2] = xavierr()\n",
      .line = 1, .col = 19, .needle = "unknown initializer `xavierr`; did you mean `xavier`?"},
+    {.name = "sem: uniform with low >= high",
+     .src = "param W: [2, 2] = uniform(0.5, -0.5)\n",
+     .line = 1, .col = 19, .needle = "uniform needs low < high, got low=0.5 and high=-0.5"},
     {.name = "sem: return outside a block", .src = "return 1\n",
      .line = 1, .col = 1, .needle = "`return` outside a block"},
 
@@ -262,6 +265,9 @@ static const error_case cases[] = {
     {.name = "train: optimizer attribute misspelt",
      .src = "train {\n  optimizer = sgd(lr=0.1, momentun=0.9)\n}\n",
      .line = 2, .col = 3, .needle = "sgd has no attribute `momentun`; did you mean `momentum`?"},
+    {.name = "train: nesterov without momentum",
+     .src = "train {\n  optimizer = sgd(lr=0.1, nesterov=true)\n}\n",
+     .line = 2, .col = 3, .needle = "sgd with nesterov=true needs a momentum above 0"},
     {.name = "train: data not a data source", .src = "train {\n  data = \"train.csv\"\n}\n",
      .line = 2, .col = 3, .needle = "train setting `data` must be a data source call"},
     {.name = "train: data source without parentheses",
