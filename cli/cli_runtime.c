@@ -105,14 +105,21 @@ void cli_log_epoch(FILE *log, int jsonl, const void *stats) {
     cli_json_num(log, "lr", e->lr, ", ");
     cli_json_num(log, "train_loss", e->train_loss, ", ");
     cli_json_num(log, "train_accuracy", e->train_accuracy, ", ");
+    if (e->has_val) {
+      cli_json_num(log, "val_loss", e->val_loss, ", ");
+      cli_json_num(log, "val_accuracy", e->val_accuracy, ", ");
+    }
     if (e->has_test) {
       cli_json_num(log, "test_loss", e->test_loss, ", ");
       cli_json_num(log, "test_accuracy", e->test_accuracy, ", ");
     }
     fprintf(log, ", \"seconds\": %.3f}\n", e->seconds);
   } else {
+    /* the CSV keeps its columns: the held-out curve is the test set's, else
+       the validation split's (JSON lines carry both) */
     fprintf(log, "%d,%.9g,%.9g,%.9g,", e->epoch, e->lr, e->train_loss, e->train_accuracy);
     if (e->has_test) fprintf(log, "%.9g,%.9g,", e->test_loss, e->test_accuracy);
+    else if (e->has_val) fprintf(log, "%.9g,%.9g,", e->val_loss, e->val_accuracy);
     else fprintf(log, ",,");
     fprintf(log, "%.3f\n", e->seconds);
   }

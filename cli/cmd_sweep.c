@@ -110,7 +110,8 @@ int cmd_sweep(int argc, char **argv) {
   for (int k = 0; k < n_axes; k++) total *= axes[k].n;
   printf("%-4s", "run");
   for (int k = 0; k < n_axes; k++) printf("  %-14s", axes[k].key);
-  printf("  %10s %9s %10s %9s %8s\n", "train loss", "train acc", "test loss", "test acc",
+  /* held out: the validation split when there is one, else the test set */
+  printf("  %10s %9s %10s %9s %8s\n", "train loss", "train acc", "held loss", "held acc",
          "seconds");
   for (int run = 0; run < total; run++) {
     int rest = run;
@@ -129,7 +130,10 @@ int cmd_sweep(int argc, char **argv) {
       continue;
     }
     printf("  %10.4f %9.4f", r.last.train_loss, r.last.train_accuracy);
-    if (r.last.has_test) printf(" %10.4f %9.4f", r.last.test_loss, r.last.test_accuracy);
+    /* settings are compared on the validation split when the model holds
+       one out (tuning on the test set would leak it), else on the test set */
+    if (r.last.has_val) printf(" %10.4f %9.4f", r.last.val_loss, r.last.val_accuracy);
+    else if (r.last.has_test) printf(" %10.4f %9.4f", r.last.test_loss, r.last.test_accuracy);
     else printf(" %10s %9s", "-", "-");
     printf(" %8.1f\n", r.seconds);
     fflush(stdout);

@@ -64,6 +64,7 @@ static void on_epoch(const nnd_epoch_stats *e, void *user) {
   if (r->tty) fprintf(stderr, "\r\033[K");
   printf("epoch %d/%d  lr %.4g  train loss %.4f acc %.4f", e->epoch, e->epochs, e->lr,
          e->train_loss, e->train_accuracy);
+  if (e->has_val) printf("  val loss %.4f acc %.4f", e->val_loss, e->val_accuracy);
   if (e->has_test) printf("  test loss %.4f acc %.4f", e->test_loss, e->test_accuracy);
   printf("  %.1f s\n", e->seconds);
   fflush(stdout);

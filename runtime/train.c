@@ -247,25 +247,29 @@ static int open_sources(run *r, char *err, size_t err_size) {
   return 0;
 }
 
-/* Loss and accuracy on the test source, else on the validation split. */
+/* Loss and accuracy on the validation split and on the test source, each
+ * when the model has it. */
 static int evaluate_epoch(run *r, nnd_epoch_stats *st, char *err, size_t err_size) {
-  st->has_test = 0;
-  if (!r->test && r->n_holdout == 0) return 0;
-  int rc;
-  if (r->test) {
-    rc = nnd_evaluate(r->s, r->test, &r->bind, &st->test_loss, &st->test_accuracy, NULL, err,
-                      err_size);
-  } else {
+  st->has_test = st->has_val = 0;
+  if (r->n_holdout > 0) {
     double sum;
     int64_t correct;
-    rc = evaluate_samples(r->s, r->train, &r->bind, r->order + r->n_train, r->n_holdout,
-                          r->batch, r->x, r->y, &sum, &correct, NULL);
-    if (rc != 0) snprintf(err, err_size, "%s", nnd_session_error(r->s));
-    st->test_loss = sum / (double)r->n_holdout;
-    st->test_accuracy = (double)correct / (double)r->n_holdout;
+    if (evaluate_samples(r->s, r->train, &r->bind, r->order + r->n_train, r->n_holdout,
+                         r->batch, r->x, r->y, &sum, &correct, NULL) != 0) {
+      snprintf(err, err_size, "%s", nnd_session_error(r->s));
+      return -1;
+    }
+    st->val_loss = sum / (double)r->n_holdout;
+    st->val_accuracy = (double)correct / (double)r->n_holdout;
+    st->has_val = 1;
   }
-  st->has_test = rc == 0;
-  return rc;
+  if (r->test) {
+    if (nnd_evaluate(r->s, r->test, &r->bind, &st->test_loss, &st->test_accuracy, NULL, err,
+                     err_size) != 0)
+      return -1;
+    st->has_test = 1;
+  }
+  return 0;
 }
 
 static int train_loop(run *r, int start_epoch, int64_t start_batch, double loss_sum,

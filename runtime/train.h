@@ -25,8 +25,10 @@ typedef struct {
   int epoch, epochs;
   double lr;
   double train_loss, train_accuracy;
-  int has_test;
+  int has_test;               /* the test source */
   double test_loss, test_accuracy;
+  int has_val;                /* the validation split held out of the data */
+  double val_loss, val_accuracy;
   double seconds;
 } nnd_epoch_stats;
 

@@ -96,6 +96,28 @@ static void test_converges_on_moons(void) {
   CU_ASSERT_TRUE(w.last.train_loss < 0.1);
 }
 
+/* A validation split and a test source are both evaluated every epoch, on
+ * different samples: the two numbers differ. */
+static void test_validation_and_test_both_reported(void) {
+  char src[1024];
+  snprintf(src, sizeof src, "%s", moons);
+  char *at = strstr(src, "  optimizer");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+  memmove(at + 19, at, strlen(at) + 1);
+  memcpy(at, "  validation = 0.2\n", 19);
+  watcher w = {0};
+  char err[1024] = "";
+  int rc = train(src, NULL, NULL, &w, NULL, NULL, err, sizeof err);
+  if (rc != 0) fprintf(stderr, "\n%s\n", err);
+  CU_ASSERT_EQUAL_FATAL(rc, 0);
+  CU_ASSERT_TRUE(w.last.has_val);
+  CU_ASSERT_TRUE(w.last.has_test);
+  CU_ASSERT_TRUE(w.last.val_accuracy > 0.9);
+  CU_ASSERT_TRUE(w.last.test_accuracy > 0.9);
+  /* 80 held-out samples against 200 test samples: not one number twice */
+  CU_ASSERT_TRUE(w.last.val_loss != w.last.test_loss);
+}
+
 static void test_resume_equals_uninterrupted(void) {
   char a[128], b[128], err[1024] = "";
   snprintf(a, sizeof a, "%s/full.safetensors", dir);
@@ -308,6 +330,8 @@ static void test_sweep_predict_eval_commands(void) {
 void test_train_register(void) {
   CU_pSuite s = CU_add_suite("train", suite_init, suite_clean);
   CU_add_test(s, "a small model converges on two moons", test_converges_on_moons);
+  CU_add_test(s, "validation split and test set, both reported",
+              test_validation_and_test_both_reported);
   CU_add_test(s, "resume equals an uninterrupted run", test_resume_equals_uninterrupted);
   CU_add_test(s, "checkpoint round trip and shape mismatch", test_checkpoint_round_trip_and_mismatch);
   CU_add_test(s, "the NaN guard names what diverged", test_nan_guard);
