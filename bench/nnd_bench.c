@@ -45,6 +45,7 @@
 
 #include "data.h"
 #include "ir.h"
+#include "plugin_loader.h"
 #include "rng.h"
 #include "shape.h"
 #include "train.h"
@@ -281,11 +282,6 @@ typedef struct {
   double max_seconds;    /* per timed phase; 0: no limit */
 } options;
 
-static int is_dir(const char *p) {
-  struct stat st;
-  return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 /* The CLI's search (cli/cli_runtime.c): --plugin-dir, then the plugins built
  * beside the program in a build tree, then NND_PLUGIN_PATH and the installed
  * directory (both inside nnd_load_plugins). */
@@ -293,32 +289,14 @@ static int load_plugins(const options *o) {
   const char *dirs[20];
   int n = 0;
   for (int i = 0; i < o->n_plugin_dirs; i++) dirs[n++] = o->plugin_dirs[i];
-  static char here[PATH_MAX], build1[PATH_MAX + 32], build2[PATH_MAX + 32];
-  ssize_t len = readlink("/proc/self/exe", here, sizeof here - 1);
-  if (len > 0) {
-    here[len] = '\0';
-    char *slash = strrchr(here, '/');
-    if (slash) *slash = '\0';
-    snprintf(build1, sizeof build1, "%s/plugins/.libs", here);
-    snprintf(build2, sizeof build2, "%s/../plugins/.libs", here);
-    if (is_dir(build1)) dirs[n++] = build1;
-    else if (is_dir(build2)) dirs[n++] = build2;
-  }
+  const char *build = nnd_plugin_build_tree_dir();
+  if (build) dirs[n++] = build;
   return nnd_load_plugins(dirs, n);
 }
 
 static int setting_int(const nnd_model *m, const char *key, int fallback) {
   const nnd_setting *st = nnd_ir_setting(m, key);
   return st ? (int)nnd_num(&st->value, fallback) : fallback;
-}
-
-static void shuffle(int64_t *a, int64_t n, nnd_rng *rng) {
-  for (int64_t i = n - 1; i > 0; i--) {
-    int64_t j = (int64_t)(nnd_rng_next(rng) % (uint64_t)(i + 1));
-    int64_t t = a[i];
-    a[i] = a[j];
-    a[j] = t;
-  }
 }
 
 /* The batches of training, in train.c's order: epoch e is the identity
@@ -335,7 +313,7 @@ static void start_epoch(batcher *b) {
   char key[32];
   snprintf(key, sizeof key, "epoch %d", b->epoch);
   nnd_rng rng = nnd_rng_for(b->seed, key);
-  shuffle(b->order, b->n, &rng);
+  nnd_rng_shuffle(&rng, b->order, b->n);
   b->next = 0;
 }
 

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "ir.h"
+#include "plugin_loader.h"
 #include "report.h"
 #include "train.h"
 #include "rng.h"
@@ -18,29 +19,14 @@
 
 cli_globals cli_options;
 
-static int is_dir(const char *p) {
-  struct stat st;
-  return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 void cli_load_plugins(void) {
   const char *dirs[20];
   int n = 0;
   for (int i = 0; i < cli_options.n_plugin_dirs; i++) dirs[n++] = cli_options.plugin_dirs[i];
-  /* An nnd run from its build tree finds the plugins built beside it (the
-     real program sits in .libs/ under libtool); an installed one has no
-     such directory and uses the installed plugins. */
-  static char here[PATH_MAX], build1[PATH_MAX + 32], build2[PATH_MAX + 32];
-  ssize_t len = readlink("/proc/self/exe", here, sizeof here - 1);
-  if (len > 0) {
-    here[len] = '\0';
-    char *slash = strrchr(here, '/');
-    if (slash) *slash = '\0';
-    snprintf(build1, sizeof build1, "%s/plugins/.libs", here);
-    snprintf(build2, sizeof build2, "%s/../plugins/.libs", here);
-    if (is_dir(build1)) dirs[n++] = build1;
-    else if (is_dir(build2)) dirs[n++] = build2;
-  }
+  /* An nnd run from its build tree finds the plugins built beside it; an
+     installed one uses the installed plugins. */
+  const char *build = nnd_plugin_build_tree_dir();
+  if (build) dirs[n++] = build;
   nnd_load_plugins(dirs, n);
 }
 

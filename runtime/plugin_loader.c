@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "registry.h"
 
@@ -371,4 +372,20 @@ const nnd_plugin_record *nnd_plugin_at(int i) {
 int nnd_load_plugins(const char *const *dirs, int n_dirs) {
   nnd_registry_init_standard();
   return nnd_plugin_load_search_path(dirs, n_dirs);
+}
+
+const char *nnd_plugin_build_tree_dir(void) {
+  static char here[PATH_MAX], dir[PATH_MAX + 32];
+  ssize_t len = readlink("/proc/self/exe", here, sizeof here - 1);
+  if (len <= 0) return NULL;
+  here[len] = '\0';
+  char *slash = strrchr(here, '/');
+  if (slash) *slash = '\0';
+  static const char *const tails[] = {"/plugins/.libs", "/../plugins/.libs"};
+  for (int i = 0; i < 2; i++) {
+    struct stat st;
+    snprintf(dir, sizeof dir, "%s%s", here, tails[i]);
+    if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) return dir;
+  }
+  return NULL;
 }

@@ -30,6 +30,12 @@ int nnd_plugin_load_dir(const char *dir);
  * separated), then the installed NND_PLUGINDIR. Returns how many loaded. */
 int nnd_plugin_load_search_path(const char *const *dirs, int n_dirs);
 
+/* For a program run from its build tree: the plugins built beside it
+ * (<exe dir>/plugins/.libs, or <exe dir>/../plugins/.libs for a program
+ * libtool keeps in .libs/ or one in a subdirectory such as bench/), or NULL
+ * for an installed program. The path lives in a static buffer. */
+const char *nnd_plugin_build_tree_dir(void);
+
 int nnd_plugin_count(void);
 const nnd_plugin_record *nnd_plugin_at(int i);
 

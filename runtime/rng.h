@@ -21,6 +21,16 @@ static inline double nnd_rng_uniform(nnd_rng *r) {
   return (double)(nnd_rng_next(r) >> 11) * (1.0 / 9007199254740992.0);
 }
 
+/* Fisher-Yates over a[0..n): the order of an epoch, of a held-out split. */
+static inline void nnd_rng_shuffle(nnd_rng *r, int64_t *a, int64_t n) {
+  for (int64_t i = n - 1; i > 0; i--) {
+    int64_t j = (int64_t)(nnd_rng_next(r) % (uint64_t)(i + 1));
+    int64_t t = a[i];
+    a[i] = a[j];
+    a[j] = t;
+  }
+}
+
 /* A stream derived from a seed and a name, so that one parameter's values do
  * not depend on which other parameters the model has. */
 nnd_rng nnd_rng_for(uint64_t seed, const char *name);

@@ -212,15 +212,6 @@ static int64_t meta_int(const nnd_checkpoint *c, const char *key) {
   return v ? strtoll(v, NULL, 10) : 0;
 }
 
-static void shuffle(int64_t *a, int64_t n, nnd_rng *rng) {
-  for (int64_t i = n - 1; i > 0; i--) {
-    int64_t j = (int64_t)(nnd_rng_next(rng) % (uint64_t)(i + 1));
-    int64_t t = a[i];
-    a[i] = a[j];
-    a[j] = t;
-  }
-}
-
 static int open_sources(run *r, char *err, size_t err_size) {
   const nnd_setting *data = nnd_ir_setting(r->m, "data"), *test = nnd_ir_setting(r->m, "test");
   if (!data) return snprintf(err, err_size, "%s: the train block has no `data`", r->m->path), -1;
@@ -240,7 +231,7 @@ static int open_sources(run *r, char *err, size_t err_size) {
   r->n_holdout = (int64_t)floor(validation * (double)n);
   if (r->n_holdout > 0) {
     nnd_rng rng = nnd_rng_for(r->seed, "validation");
-    shuffle(r->order, n, &rng);
+    nnd_rng_shuffle(&rng, r->order, n);
   }
   r->n_train = n - r->n_holdout;
   if (r->n_train < 1) return snprintf(err, err_size, "no training samples left"), -1;
@@ -285,7 +276,7 @@ static int train_loop(run *r, int start_epoch, int64_t start_batch, double loss_
       char key[32];
       snprintf(key, sizeof key, "epoch %d", epoch);
       nnd_rng rng = nnd_rng_for(r->seed, key);
-      shuffle(r->epoch_order, r->n_train, &rng);
+      nnd_rng_shuffle(&rng, r->epoch_order, r->n_train);
     }
     double t0 = now(), last = 0;
     for (int64_t b = start_batch; b < steps; b++) {
