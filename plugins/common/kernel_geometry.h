@@ -4,7 +4,8 @@
  * a message instead of reading out of bounds. Header-only (static inline) so
  * each plugin stays one module that needs nothing of nnd but <nnd/plugin.h>;
  * the naive, openmp and blas plugins all include it, so the rules for
- * padding, strides and output sizes are written once. */
+ * padding, strides and output sizes, the per-line formulas of softmax and
+ * the losses, and the optimizers' argument checks are written once. */
 #ifndef NND_KERNEL_GEOMETRY_H
 #define NND_KERNEL_GEOMETRY_H
 
@@ -350,6 +351,111 @@ static inline void nnd_row_lse(const float *x, int64_t k, double *max, double *l
   for (int64_t j = 0; j < k; j++) z += exp(x[j] - m);
   *max = m;
   *lse = log(z);
+}
+
+/* Every class label is an integer in 0..k-1: labels are stored as floats,
+ * and a bad one would otherwise index outside the logits. */
+static inline int nnd_loss_check_classes(const nnd_kernel_ctx *ctx, int64_t n, int64_t k) {
+  const float *t = ctx->inputs[1].data;
+  for (int64_t i = 0; i < n; i++) {
+    float v = t[i];
+    if (!(v >= 0 && v < (float)k) || v != (float)(int64_t)v)
+      return nnd_kernel_fail(ctx, "%s: the target of sample %lld is %g; a class in 0..%lld "
+                             "was expected", ctx->op, (long long)i, v, (long long)(k - 1));
+  }
+  return 0;
+}
+
+/* ----------------------------------------------- formulas, one line or row */
+
+/* The per-line and per-row formulas of softmax and the losses, in double:
+ * every backend runs the same arithmetic per line, and differs only in how
+ * it spreads the lines over threads. */
+
+/* log_softmax is x - max - lse, softmax its exp. */
+static inline void nnd_softmax_line_forward(const float *x, float *y, int64_t len,
+                                            int64_t inner, int take_log) {
+  double m, lse;
+  nnd_softmax_line_stats(x, len, inner, &m, &lse);
+  for (int64_t k = 0; k < len; k++) {
+    double ly = x[k * inner] - m - lse;
+    y[k * inner] = (float)(take_log ? ly : exp(ly));
+  }
+}
+
+/* softmax:     dx_k += s_k (g_k - sum_j g_j s_j)
+ * log_softmax: dx_k += g_k - s_k sum_j g_j
+ * with s recomputed from x. */
+static inline void nnd_softmax_line_backward(const float *x, const float *g, float *gx,
+                                             int64_t len, int64_t inner, int take_log) {
+  double m, lse, dot = 0;
+  nnd_softmax_line_stats(x, len, inner, &m, &lse);
+  for (int64_t k = 0; k < len; k++) {
+    double s = exp(x[k * inner] - m - lse);
+    dot += take_log ? g[k * inner] : g[k * inner] * s;
+  }
+  for (int64_t k = 0; k < len; k++) {
+    double s = exp(x[k * inner] - m - lse), gk = g[k * inner];
+    gx[k * inner] += (float)(take_log ? gk - s * dot : s * (gk - dot));
+  }
+}
+
+/* Cross-entropy of one row of k logits against class c, with PyTorch's
+ * label smoothing eps: q = (1 - eps) onehot + eps / k, and the loss
+ * -sum_j q_j log p_j = max + lse - sum_j q_j x_j since sum q = 1. */
+static inline double nnd_ce_row_loss(const float *x, int64_t k, int64_t c, double eps) {
+  double m, lse, qx = (1 - eps) * x[c];
+  nnd_row_lse(x, k, &m, &lse);
+  if (eps != 0)
+    for (int64_t j = 0; j < k; j++) qx += eps / (double)k * x[j];
+  return m + lse - qx;
+}
+
+/* Its gradient, scale * (softmax_j - q_j), added into gx. */
+static inline void nnd_ce_row_grad(const float *x, int64_t k, int64_t c, double eps,
+                                   double scale, float *gx) {
+  double m, lse;
+  nnd_row_lse(x, k, &m, &lse);
+  for (int64_t j = 0; j < k; j++) {
+    double p = exp(x[j] - m - lse), q = eps / (double)k + (j == c ? 1 - eps : 0);
+    gx[j] += (float)(scale * (p - q));
+  }
+}
+
+/* Binary cross-entropy of logit z against target t, in the form that never
+ * exponentiates a positive number: max(z, 0) - z t + log(1 + exp(-|z|)),
+ * which is -t log(sigmoid z) - (1 - t) log(1 - sigmoid z). */
+static inline double nnd_bce_term(double z, double t) {
+  return (z > 0 ? z : 0) - z * t + log1p(exp(-fabs(z)));
+}
+
+/* sigmoid without overflow for either sign of z: dBCE/dz = sigmoid(z) - t. */
+static inline double nnd_sigmoid_stable(double z) {
+  double e = exp(-fabs(z));
+  return z >= 0 ? 1 / (1 + e) : e / (1 + e);
+}
+
+/* ------------------------------------------------------------ optimizers */
+
+/* An attribute of the optimizer call; the fallback is the schema default
+ * (runtime/ops/calls.c) in case a host hands a call without it. */
+static inline double nnd_optim_arg(const nnd_optim_ctx *ctx, const char *name,
+                                   double fallback) {
+  return nnd_num(nnd_call_arg(ctx->call, name), fallback);
+}
+
+static inline int nnd_optim_fail(const nnd_optim_ctx *ctx, const char *what) {
+  if (ctx->message && ctx->message_size > 0)
+    snprintf(ctx->message, ctx->message_size, "%s", what);
+  return -1;
+}
+
+/* What every step needs before it touches memory. */
+static inline int nnd_optim_check(const nnd_optim_ctx *ctx) {
+  if (ctx->n < 0 || (ctx->n > 0 && (!ctx->params || !ctx->grads || !ctx->state)))
+    return nnd_optim_fail(ctx, "no parameter, gradient or state buffer");
+  if (ctx->step < 1) return nnd_optim_fail(ctx, "the step count starts at 1");
+  return 0;
 }
 
 #endif

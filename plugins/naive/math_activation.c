@@ -95,28 +95,20 @@ int nnd_naive_leaky_relu_backward(const nnd_kernel_ctx *ctx) {
   return 0;
 }
 
-/* Forward of both: log_softmax is x - max - lse, softmax its exp. */
+/* Every line of the softmax axis, in order (formulas: kernel_geometry.h). */
 static int softmax_forward(const nnd_kernel_ctx *ctx, int take_log) {
   nnd_softmax_line l;
   if (nnd_softmax_lines(ctx, &l) != 0) return -1;
   for (int64_t o = 0; o < l.outer; o++)
     for (int64_t i = 0; i < l.inner; i++) {
       int64_t base = o * l.len * l.inner + i;
-      const float *x = ctx->inputs[0].data + base;
-      float *y = ctx->output.data + base;
-      double m, lse;
-      nnd_softmax_line_stats(x, l.len, l.inner, &m, &lse);
-      for (int64_t k = 0; k < l.len; k++) {
-        double ly = x[k * l.inner] - m - lse;
-        y[k * l.inner] = (float)(take_log ? ly : exp(ly));
-      }
+      nnd_softmax_line_forward(ctx->inputs[0].data + base, ctx->output.data + base, l.len,
+                               l.inner, take_log);
     }
   return 0;
 }
 
-/* softmax:     dx_k = s_k (g_k - sum_j g_j s_j)
- * log_softmax: dx_k = g_k - s_k sum_j g_j
- * with s recomputed from x. */
+/* The gradient of every line, s recomputed from x. */
 static int softmax_backward(const nnd_kernel_ctx *ctx, int take_log) {
   nnd_softmax_line l;
   if (nnd_softmax_lines(ctx, &l) != 0) return -1;
@@ -125,18 +117,8 @@ static int softmax_backward(const nnd_kernel_ctx *ctx, int take_log) {
   for (int64_t o = 0; o < l.outer; o++)
     for (int64_t i = 0; i < l.inner; i++) {
       int64_t base = o * l.len * l.inner + i;
-      const float *x = ctx->inputs[0].data + base, *g = ctx->grad_output->data + base;
-      float *gx = gx0 + base;
-      double m, lse, dot = 0;
-      nnd_softmax_line_stats(x, l.len, l.inner, &m, &lse);
-      for (int64_t k = 0; k < l.len; k++) {
-        double s = exp(x[k * l.inner] - m - lse);
-        dot += take_log ? g[k * l.inner] : g[k * l.inner] * s;
-      }
-      for (int64_t k = 0; k < l.len; k++) {
-        double s = exp(x[k * l.inner] - m - lse), gk = g[k * l.inner];
-        gx[k * l.inner] += (float)(take_log ? gk - s * dot : s * (gk - dot));
-      }
+      nnd_softmax_line_backward(ctx->inputs[0].data + base, ctx->grad_output->data + base,
+                                gx0 + base, l.len, l.inner, take_log);
     }
   return 0;
 }

@@ -13,36 +13,18 @@
 
 #include "naive.h"
 
-/* An attribute of the optimizer call; the fallback is the schema default
- * (runtime/ops/calls.c) in case a host hands a call without it. */
-static double arg(const nnd_optim_ctx *ctx, const char *name, double fallback) {
-  return nnd_num(nnd_call_arg(ctx->call, name), fallback);
-}
-
-static int fail(const nnd_optim_ctx *ctx, const char *what) {
-  if (ctx->message && ctx->message_size > 0) snprintf(ctx->message, ctx->message_size, "%s", what);
-  return -1;
-}
-
-/* What every step needs before it touches memory. */
-static int check(const nnd_optim_ctx *ctx) {
-  if (ctx->n < 0 || (ctx->n > 0 && (!ctx->params || !ctx->grads || !ctx->state)))
-    return fail(ctx, "no parameter, gradient or state buffer");
-  if (ctx->step < 1) return fail(ctx, "the step count starts at 1");
-  return 0;
-}
-
 /* ------------------------------------------------------------------ sgd */
 
 /* g = grad + wd p; with momentum: buf = m buf + g (on the first step buf =
  * g, which the zeroed state gives by itself), then g = buf, or g + m buf
  * for Nesterov; p -= lr g. PyTorch's dampening is not offered (it is 0). */
 static int sgd_step(const nnd_optim_ctx *ctx) {
-  if (check(ctx) != 0) return -1;
-  double lr = ctx->lr, momentum = arg(ctx, "momentum", 0), wd = arg(ctx, "weight_decay", 0);
-  int nesterov = arg(ctx, "nesterov", 0) != 0;
+  if (nnd_optim_check(ctx) != 0) return -1;
+  double lr = ctx->lr, momentum = nnd_optim_arg(ctx, "momentum", 0),
+         wd = nnd_optim_arg(ctx, "weight_decay", 0);
+  int nesterov = nnd_optim_arg(ctx, "nesterov", 0) != 0;
   /* PyTorch refuses this combination rather than silently ignoring it */
-  if (nesterov && momentum <= 0) return fail(ctx, "nesterov needs a momentum above 0");
+  if (nesterov && momentum <= 0) return nnd_optim_fail(ctx, "nesterov needs a momentum above 0");
   float *buf = ctx->state;
   for (int64_t i = 0; i < ctx->n; i++) {
     double g = (double)ctx->grads[i] + wd * ctx->params[i];
@@ -62,9 +44,10 @@ static int sgd_step(const nnd_optim_ctx *ctx) {
  * gradient (torch.optim.Adam), not AdamW's decoupled decay.
  * State: m (first moment) then v (second moment). */
 static int adam_step(const nnd_optim_ctx *ctx) {
-  if (check(ctx) != 0) return -1;
-  double lr = ctx->lr, b1 = arg(ctx, "beta1", 0.9), b2 = arg(ctx, "beta2", 0.999);
-  double eps = arg(ctx, "eps", 1e-8), wd = arg(ctx, "weight_decay", 0);
+  if (nnd_optim_check(ctx) != 0) return -1;
+  double lr = ctx->lr, b1 = nnd_optim_arg(ctx, "beta1", 0.9),
+         b2 = nnd_optim_arg(ctx, "beta2", 0.999);
+  double eps = nnd_optim_arg(ctx, "eps", 1e-8), wd = nnd_optim_arg(ctx, "weight_decay", 0);
   double bc1 = 1 - pow(b1, (double)ctx->step), bc2 = 1 - pow(b2, (double)ctx->step);
   float *m = ctx->state, *v = ctx->state + ctx->n;
   for (int64_t i = 0; i < ctx->n; i++) {
@@ -83,9 +66,10 @@ static int adam_step(const nnd_optim_ctx *ctx) {
  * buf = m buf + g / avg, p -= lr buf; without: p -= lr g / avg.
  * (PyTorch's uncentered RMSprop.) State: sq, then buf. */
 static int rmsprop_step(const nnd_optim_ctx *ctx) {
-  if (check(ctx) != 0) return -1;
-  double lr = ctx->lr, alpha = arg(ctx, "alpha", 0.99), eps = arg(ctx, "eps", 1e-8);
-  double momentum = arg(ctx, "momentum", 0), wd = arg(ctx, "weight_decay", 0);
+  if (nnd_optim_check(ctx) != 0) return -1;
+  double lr = ctx->lr, alpha = nnd_optim_arg(ctx, "alpha", 0.99),
+         eps = nnd_optim_arg(ctx, "eps", 1e-8);
+  double momentum = nnd_optim_arg(ctx, "momentum", 0), wd = nnd_optim_arg(ctx, "weight_decay", 0);
   float *sq = ctx->state, *buf = ctx->state + ctx->n;
   for (int64_t i = 0; i < ctx->n; i++) {
     double g = (double)ctx->grads[i] + wd * ctx->params[i];
@@ -104,9 +88,21 @@ static int rmsprop_step(const nnd_optim_ctx *ctx) {
 }
 
 const nnd_optimizer nnd_naive_optimizers[] = {
-    {.size = sizeof(nnd_optimizer), .backend = "naive", .name = "sgd", .state_floats = 1, .step = sgd_step},
-    {.size = sizeof(nnd_optimizer), .backend = "naive", .name = "adam", .state_floats = 2, .step = adam_step},
-    {.size = sizeof(nnd_optimizer), .backend = "naive", .name = "rmsprop", .state_floats = 2, .step = rmsprop_step},
+    {.size = sizeof(nnd_optimizer),
+     .backend = "naive",
+     .name = "sgd",
+     .state_floats = 1,
+     .step = sgd_step},
+    {.size = sizeof(nnd_optimizer),
+     .backend = "naive",
+     .name = "adam",
+     .state_floats = 2,
+     .step = adam_step},
+    {.size = sizeof(nnd_optimizer),
+     .backend = "naive",
+     .name = "rmsprop",
+     .state_floats = 2,
+     .step = rmsprop_step},
 };
 const int nnd_naive_optimizer_count =
     (int)(sizeof nnd_naive_optimizers / sizeof nnd_naive_optimizers[0]);

@@ -100,7 +100,8 @@ static size_t conv_workspace(const nnd_kernel_ctx *ctx, int nsp) {
  * of `rows` x `pitch`; parallel over planes, each written whole. */
 static void pad_planes(const float *src, int64_t planes, int64_t h, int64_t w, float *dst,
                        int64_t rows, int64_t pitch, int64_t top, int64_t left) {
-  NND_OPENMP_PARALLEL(planes * rows * pitch > NND_OPENMP_MIN_WORK, "omp parallel for schedule(static)",
+  NND_OPENMP_PARALLEL(planes * rows * pitch > NND_OPENMP_MIN_WORK,
+      "omp parallel for schedule(static)",
   for (int64_t p = 0; p < planes; p++) {
     const float *s = src + p * h * w;
     float *d = dst + p * rows * pitch;

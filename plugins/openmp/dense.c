@@ -282,7 +282,8 @@ static void dots_2x4(int64_t K, const float *const *x, const float *const *w, do
 static void forward_dots(const nnd_dense_dims *d, const float *x, const float *w,
                          const float *bias, float *y) {
   int64_t N = d->batch, I = d->in, O = d->out, ob = blocks(O, 4), nb = blocks(N, 2);
-  NND_OPENMP_PARALLEL(N * I * O > NND_OPENMP_MIN_MACS, "omp parallel for schedule(static) collapse(2)",
+  NND_OPENMP_PARALLEL(N * I * O > NND_OPENMP_MIN_MACS,
+      "omp parallel for schedule(static) collapse(2)",
   for (int64_t b = 0; b < ob; b++)
     for (int64_t e = 0; e < nb; e++) {
       const float *xr[2], *wr[4];

@@ -29,7 +29,8 @@ int nnd_openmp_relu_forward(const nnd_kernel_ctx *ctx) {
   float *restrict y = ctx->output.data;
   int64_t n = count(ctx);
   /* written so a NaN passes through (as in PyTorch) instead of becoming 0 */
-  NND_OPENMP_PARALLEL_SIMD(n * CHEAP > NND_OPENMP_MIN_WORK, "omp parallel for simd schedule(static)",
+  NND_OPENMP_PARALLEL_SIMD(n * CHEAP > NND_OPENMP_MIN_WORK,
+      "omp parallel for simd schedule(static)",
   for (int64_t i = 0; i < n; i++) y[i] = x[i] <= 0 ? 0.0f : x[i];);
   return 0;
 }
@@ -42,7 +43,8 @@ int nnd_openmp_relu_backward(const nnd_kernel_ctx *ctx) {
   int64_t n = count(ctx);
   /* both loads unconditional, so the select vectorises (a load guarded by
      the comparison would stay a branch) */
-  NND_OPENMP_PARALLEL_SIMD(n * CHEAP > NND_OPENMP_MIN_WORK, "omp parallel for simd schedule(static)",
+  NND_OPENMP_PARALLEL_SIMD(n * CHEAP > NND_OPENMP_MIN_WORK,
+      "omp parallel for simd schedule(static)",
   for (int64_t i = 0; i < n; i++) {
     float gi = g[i];
     gx[i] += x[i] > 0 ? gi : 0.0f;
@@ -59,7 +61,8 @@ int nnd_openmp_leaky_relu_forward(const nnd_kernel_ctx *ctx) {
   const float *restrict x = ctx->inputs[0].data;
   float *restrict y = ctx->output.data;
   int64_t n = count(ctx);
-  NND_OPENMP_PARALLEL_SIMD(n * CHEAP > NND_OPENMP_MIN_WORK, "omp parallel for simd schedule(static)",
+  NND_OPENMP_PARALLEL_SIMD(n * CHEAP > NND_OPENMP_MIN_WORK,
+      "omp parallel for simd schedule(static)",
   for (int64_t i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : slope * x[i];);
   return 0;
 }
@@ -71,7 +74,8 @@ int nnd_openmp_leaky_relu_backward(const nnd_kernel_ctx *ctx) {
   float slope = (float)nnd_kernel_num(ctx, 0, 0.01);
   const float *restrict x = ctx->inputs[0].data, *restrict g = ctx->grad_output->data;
   int64_t n = count(ctx);
-  NND_OPENMP_PARALLEL_SIMD(n * CHEAP > NND_OPENMP_MIN_WORK, "omp parallel for simd schedule(static)",
+  NND_OPENMP_PARALLEL_SIMD(n * CHEAP > NND_OPENMP_MIN_WORK,
+      "omp parallel for simd schedule(static)",
   for (int64_t i = 0; i < n; i++) {
     float gi = g[i];
     gx[i] += x[i] > 0 ? gi : slope * gi;
@@ -150,21 +154,12 @@ static int softmax_forward(const nnd_kernel_ctx *ctx, int take_log) {
   for (int64_t o = 0; o < l.outer; o++)
     for (int64_t i = 0; i < l.inner; i++) {
       int64_t base = o * l.len * l.inner + i;
-      const float *x = x0 + base;
-      float *y = y0 + base;
-      double m, lse;
-      nnd_softmax_line_stats(x, l.len, l.inner, &m, &lse);
-      for (int64_t k = 0; k < l.len; k++) {
-        double ly = x[k * l.inner] - m - lse;
-        y[k * l.inner] = (float)(take_log ? ly : exp(ly));
-      }
+      nnd_softmax_line_forward(x0 + base, y0 + base, l.len, l.inner, take_log);
     });
   return 0;
 }
 
-/* softmax:     dx_k = s_k (g_k - sum_j g_j s_j)
- * log_softmax: dx_k = g_k - s_k sum_j g_j
- * with s recomputed from x. */
+/* The gradient of every line, s recomputed from x; lines in parallel. */
 static int softmax_backward(const nnd_kernel_ctx *ctx, int take_log) {
   nnd_softmax_line l;
   if (nnd_softmax_lines(ctx, &l) != 0) return -1;
@@ -176,18 +171,7 @@ static int softmax_backward(const nnd_kernel_ctx *ctx, int take_log) {
   for (int64_t o = 0; o < l.outer; o++)
     for (int64_t i = 0; i < l.inner; i++) {
       int64_t base = o * l.len * l.inner + i;
-      const float *x = x0 + base, *g = g0 + base;
-      float *gx = gx0 + base;
-      double m, lse, dot = 0;
-      nnd_softmax_line_stats(x, l.len, l.inner, &m, &lse);
-      for (int64_t k = 0; k < l.len; k++) {
-        double s = exp(x[k * l.inner] - m - lse);
-        dot += take_log ? g[k * l.inner] : g[k * l.inner] * s;
-      }
-      for (int64_t k = 0; k < l.len; k++) {
-        double s = exp(x[k * l.inner] - m - lse), gk = g[k * l.inner];
-        gx[k * l.inner] += (float)(take_log ? gk - s * dot : s * (gk - dot));
-      }
+      nnd_softmax_line_backward(x0 + base, g0 + base, gx0 + base, l.len, l.inner, take_log);
     });
   return 0;
 }

@@ -16,19 +16,6 @@
 
 #include "openmp.h"
 
-/* Every class label is an integer in 0..k-1: a bad one would index outside
- * the logits. */
-static int check_classes(const nnd_kernel_ctx *ctx, int64_t n, int64_t k) {
-  const float *t = ctx->inputs[1].data;
-  for (int64_t i = 0; i < n; i++) {
-    float v = t[i];
-    if (!(v >= 0 && v < (float)k) || v != (float)(int64_t)v)
-      return nnd_kernel_fail(ctx, "%s: the target of sample %lld is %g; a class in 0..%lld "
-                             "was expected", ctx->op, (long long)i, v, (long long)(k - 1));
-  }
-  return 0;
-}
-
 /* Chunk c of `chunks` over `count` terms: [lo, hi). */
 static int64_t chunk_count(int64_t count) {
   return count < NND_OPENMP_CHUNKS ? count : NND_OPENMP_CHUNKS;
@@ -45,25 +32,18 @@ static double sum_chunks(const double *part, int64_t chunks) {
 
 /* -------------------------------------------------------- cross_entropy */
 
-/* PyTorch's label smoothing (attrs[0]): q = (1 - e) onehot + e / K and the
- * loss max + lse - sum_j q_j x_j. */
+/* attrs[0] is label_smoothing; the formulas are kernel_geometry.h's. */
 int nnd_openmp_cross_entropy_forward(const nnd_kernel_ctx *ctx) {
   int64_t n, k;
-  if (nnd_loss_shape(ctx, 1, &n, &k) != 0 || check_classes(ctx, n, k) != 0) return -1;
+  if (nnd_loss_shape(ctx, 1, &n, &k) != 0 || nnd_loss_check_classes(ctx, n, k) != 0) return -1;
   double eps = nnd_kernel_num(ctx, 0, 0), part[NND_OPENMP_CHUNKS];
   const float *x0 = ctx->inputs[0].data, *t = ctx->inputs[1].data;
   int64_t chunks = chunk_count(n);
   NND_OPENMP_PARALLEL(n * k * 8 > NND_OPENMP_MIN_WORK, "omp parallel for schedule(static)",
   for (int64_t c = 0; c < chunks; c++) {
     double s = 0;
-    for (int64_t i = chunk_lo(c, chunks, n); i < chunk_lo(c + 1, chunks, n); i++) {
-      const float *x = x0 + i * k;
-      double m, lse, qx = (1 - eps) * x[(int64_t)t[i]];
-      nnd_row_lse(x, k, &m, &lse);
-      if (eps != 0)
-        for (int64_t j = 0; j < k; j++) qx += eps / (double)k * x[j];
-      s += m + lse - qx;
-    }
+    for (int64_t i = chunk_lo(c, chunks, n); i < chunk_lo(c + 1, chunks, n); i++)
+      s += nnd_ce_row_loss(x0 + i * k, k, (int64_t)t[i], eps);
     part[c] = s;
   });
   ctx->output.data[0] = (float)(sum_chunks(part, chunks) / (double)n);
@@ -76,20 +56,12 @@ int nnd_openmp_cross_entropy_backward(const nnd_kernel_ctx *ctx) {
   if (nnd_loss_shape(ctx, 1, &n, &k) != 0) return -1;
   float *gx = ctx->grad_inputs[0].data;
   if (!gx) return 0;
-  if (check_classes(ctx, n, k) != 0) return -1;
+  if (nnd_loss_check_classes(ctx, n, k) != 0) return -1;
   double eps = nnd_kernel_num(ctx, 0, 0), scale = nnd_loss_weight(ctx) / (double)n;
   const float *x0 = ctx->inputs[0].data, *t = ctx->inputs[1].data;
   NND_OPENMP_PARALLEL(n * k * 8 > NND_OPENMP_MIN_WORK, "omp parallel for schedule(static)",
-  for (int64_t i = 0; i < n; i++) {
-    int64_t c = (int64_t)t[i];
-    const float *x = x0 + i * k;
-    double m, lse;
-    nnd_row_lse(x, k, &m, &lse);
-    for (int64_t j = 0; j < k; j++) {
-      double p = exp(x[j] - m - lse), q = eps / (double)k + (j == c ? 1 - eps : 0);
-      gx[i * k + j] += (float)(scale * (p - q));
-    }
-  });
+  for (int64_t i = 0; i < n; i++)
+    nnd_ce_row_grad(x0 + i * k, k, (int64_t)t[i], eps, scale, gx + i * k););
   return 0;
 }
 
@@ -99,7 +71,7 @@ int nnd_openmp_cross_entropy_backward(const nnd_kernel_ctx *ctx) {
  * little work to split: one read per sample. */
 int nnd_openmp_nll_forward(const nnd_kernel_ctx *ctx) {
   int64_t n, k;
-  if (nnd_loss_shape(ctx, 1, &n, &k) != 0 || check_classes(ctx, n, k) != 0) return -1;
+  if (nnd_loss_shape(ctx, 1, &n, &k) != 0 || nnd_loss_check_classes(ctx, n, k) != 0) return -1;
   const float *x = ctx->inputs[0].data, *t = ctx->inputs[1].data;
   double total = 0;
   for (int64_t i = 0; i < n; i++) total -= x[i * k + (int64_t)t[i]];
@@ -112,7 +84,7 @@ int nnd_openmp_nll_backward(const nnd_kernel_ctx *ctx) {
   if (nnd_loss_shape(ctx, 1, &n, &k) != 0) return -1;
   float *gx = ctx->grad_inputs[0].data;
   if (!gx) return 0;
-  if (check_classes(ctx, n, k) != 0) return -1;
+  if (nnd_loss_check_classes(ctx, n, k) != 0) return -1;
   const float *t = ctx->inputs[1].data;
   float g = (float)-(nnd_loss_weight(ctx) / (double)n);
   for (int64_t i = 0; i < n; i++) gx[i * k + (int64_t)t[i]] += g;
@@ -121,9 +93,7 @@ int nnd_openmp_nll_backward(const nnd_kernel_ctx *ctx) {
 
 /* ------------------------------------------------- binary_cross_entropy */
 
-/* One logit z per element against a target t, in the form that never
- * exponentiates a positive number:
- *   loss = max(z, 0) - z t + log(1 + exp(-|z|)) */
+/* One logit z per element against a target t (nnd_bce_term). */
 int nnd_openmp_bce_forward(const nnd_kernel_ctx *ctx) {
   int64_t n, k;
   if (nnd_loss_shape(ctx, -1, &n, &k) != 0) return -1;
@@ -133,10 +103,8 @@ int nnd_openmp_bce_forward(const nnd_kernel_ctx *ctx) {
   NND_OPENMP_PARALLEL(count * 8 > NND_OPENMP_MIN_WORK, "omp parallel for schedule(static)",
   for (int64_t c = 0; c < chunks; c++) {
     double s = 0;
-    for (int64_t i = chunk_lo(c, chunks, count); i < chunk_lo(c + 1, chunks, count); i++) {
-      double zi = z[i];
-      s += (zi > 0 ? zi : 0) - zi * t[i] + log1p(exp(-fabs(zi)));
-    }
+    for (int64_t i = chunk_lo(c, chunks, count); i < chunk_lo(c + 1, chunks, count); i++)
+      s += nnd_bce_term(z[i], t[i]);
     part[c] = s;
   });
   ctx->output.data[0] = (float)(sum_chunks(part, chunks) / (double)count);
@@ -153,11 +121,8 @@ int nnd_openmp_bce_backward(const nnd_kernel_ctx *ctx) {
   double scale = nnd_loss_weight(ctx) / (double)count;
   NND_OPENMP_PARALLEL(count * 8 > NND_OPENMP_MIN_WORK, "omp parallel for schedule(static)",
   for (int64_t i = 0; i < count; i++) {
-    double zi = z[i], e = exp(-fabs(zi));
-    /* sigmoid without overflow for either sign of z */
-    double s = zi >= 0 ? 1 / (1 + e) : e / (1 + e);
-    if (gz) gz[i] += (float)(scale * (s - t[i]));
-    if (gt) gt[i] += (float)(scale * -zi);
+    if (gz) gz[i] += (float)(scale * (nnd_sigmoid_stable(z[i]) - t[i]));
+    if (gt) gt[i] += (float)(scale * -z[i]);
   });
   return 0;
 }

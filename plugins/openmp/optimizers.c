@@ -28,25 +28,6 @@ extern double sqrt(double) __attribute__((const));
  * balance the threads */
 #define RANGE 8192
 
-/* An attribute of the optimizer call; the fallback is the schema default
- * (runtime/ops/calls.c) in case a host hands a call without it. */
-static double arg(const nnd_optim_ctx *ctx, const char *name, double fallback) {
-  return nnd_num(nnd_call_arg(ctx->call, name), fallback);
-}
-
-static int fail(const nnd_optim_ctx *ctx, const char *what) {
-  if (ctx->message && ctx->message_size > 0)
-    snprintf(ctx->message, ctx->message_size, "%s", what);
-  return -1;
-}
-
-static int check(const nnd_optim_ctx *ctx) {
-  if (ctx->n < 0 || (ctx->n > 0 && (!ctx->params || !ctx->grads || !ctx->state)))
-    return fail(ctx, "no parameter, gradient or state buffer");
-  if (ctx->step < 1) return fail(ctx, "the step count starts at 1");
-  return 0;
-}
-
 /* The hyperparameters and buffers of one step. */
 typedef struct {
   double lr, wd, momentum, b1, b2, eps, bc1, bc2, alpha;
@@ -95,11 +76,17 @@ NND_OPENMP_CLONES static void sgd_range(const update *u, int64_t i0, int64_t i1)
 }
 
 static int sgd_step(const nnd_optim_ctx *ctx) {
-  if (check(ctx) != 0) return -1;
-  update u = {.lr = ctx->lr, .momentum = arg(ctx, "momentum", 0),
-              .wd = arg(ctx, "weight_decay", 0), .nesterov = arg(ctx, "nesterov", 0) != 0,
-              .first = ctx->step == 1, .p = ctx->params, .s0 = ctx->state, .g = ctx->grads};
-  if (u.nesterov && u.momentum <= 0) return fail(ctx, "nesterov needs a momentum above 0");
+  if (nnd_optim_check(ctx) != 0) return -1;
+  update u = {.lr = ctx->lr,
+              .momentum = nnd_optim_arg(ctx, "momentum", 0),
+              .wd = nnd_optim_arg(ctx, "weight_decay", 0),
+              .nesterov = nnd_optim_arg(ctx, "nesterov", 0) != 0,
+              .first = ctx->step == 1,
+              .p = ctx->params,
+              .s0 = ctx->state,
+              .g = ctx->grads};
+  if (u.nesterov && u.momentum <= 0)
+    return nnd_optim_fail(ctx, "nesterov needs a momentum above 0");
   for_ranges(&u, ctx->n, sgd_range);
   return 0;
 }
@@ -124,12 +111,19 @@ NND_OPENMP_CLONES static void adam_range(const update *u, int64_t i0, int64_t i1
 }
 
 static int adam_step(const nnd_optim_ctx *ctx) {
-  if (check(ctx) != 0) return -1;
-  double b1 = arg(ctx, "beta1", 0.9), b2 = arg(ctx, "beta2", 0.999);
-  update u = {.lr = ctx->lr, .b1 = b1, .b2 = b2, .eps = arg(ctx, "eps", 1e-8),
-              .wd = arg(ctx, "weight_decay", 0), .bc1 = 1 - pow(b1, (double)ctx->step),
-              .bc2 = 1 - pow(b2, (double)ctx->step), .p = ctx->params, .s0 = ctx->state,
-              .s1 = ctx->state + ctx->n, .g = ctx->grads};
+  if (nnd_optim_check(ctx) != 0) return -1;
+  double b1 = nnd_optim_arg(ctx, "beta1", 0.9), b2 = nnd_optim_arg(ctx, "beta2", 0.999);
+  update u = {.lr = ctx->lr,
+              .b1 = b1,
+              .b2 = b2,
+              .eps = nnd_optim_arg(ctx, "eps", 1e-8),
+              .wd = nnd_optim_arg(ctx, "weight_decay", 0),
+              .bc1 = 1 - pow(b1, (double)ctx->step),
+              .bc2 = 1 - pow(b2, (double)ctx->step),
+              .p = ctx->params,
+              .s0 = ctx->state,
+              .s1 = ctx->state + ctx->n,
+              .g = ctx->grads};
   for_ranges(&u, ctx->n, adam_range);
   return 0;
 }
@@ -165,10 +159,15 @@ NND_OPENMP_CLONES static void rmsprop_range(const update *u, int64_t i0, int64_t
 }
 
 static int rmsprop_step(const nnd_optim_ctx *ctx) {
-  if (check(ctx) != 0) return -1;
-  update u = {.lr = ctx->lr, .alpha = arg(ctx, "alpha", 0.99), .eps = arg(ctx, "eps", 1e-8),
-              .momentum = arg(ctx, "momentum", 0), .wd = arg(ctx, "weight_decay", 0),
-              .p = ctx->params, .s0 = ctx->state, .s1 = ctx->state + ctx->n,
+  if (nnd_optim_check(ctx) != 0) return -1;
+  update u = {.lr = ctx->lr,
+              .alpha = nnd_optim_arg(ctx, "alpha", 0.99),
+              .eps = nnd_optim_arg(ctx, "eps", 1e-8),
+              .momentum = nnd_optim_arg(ctx, "momentum", 0),
+              .wd = nnd_optim_arg(ctx, "weight_decay", 0),
+              .p = ctx->params,
+              .s0 = ctx->state,
+              .s1 = ctx->state + ctx->n,
               .g = ctx->grads};
   for_ranges(&u, ctx->n, rmsprop_range);
   return 0;

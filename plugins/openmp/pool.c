@@ -233,7 +233,8 @@ int nnd_openmp_maxpool_backward(const nnd_kernel_ctx *ctx) {
   const int32_t *arg = argmax_store(ctx, &g);
   const float *x0 = ctx->inputs[0].data, *dy0 = ctx->grad_output->data;
   int64_t hw = g.h * g.w, bad = 0;
-  NND_OPENMP_PARALLEL(g.planes * g.oh * g.ow > NND_OPENMP_MIN_WORK, "omp parallel for schedule(static) reduction(+ : bad)",
+  NND_OPENMP_PARALLEL(g.planes * g.oh * g.ow > NND_OPENMP_MIN_WORK,
+      "omp parallel for schedule(static) reduction(+ : bad)",
   for (int64_t p = 0; p < g.planes; p++) {
     const float *dy = dy0 + p * g.oh * g.ow;
     float *dx = dx0 + p * hw;
