@@ -159,9 +159,7 @@ int cmd_eval(int argc, char **argv) {
   int status = EXIT_OK;
   const nnd_setting *src = nnd_ir_setting(m, "test");
   if (!src) src = nnd_ir_setting(m, "data");
-  /* inference: no backward at all */
-  nnd_session_options so = {.size = sizeof so, .backends = cli_options.backends,
-                            .no_input_grads = 1};
+  nnd_session_options so = {.size = sizeof so, .backends = cli_options.backends};
   if (!src) snprintf(err, sizeof err, "%s: the train block names no `test` or `data`", file);
   if (!src || nnd_session_new(m, &so, &s, err, sizeof err) != 0 ||
       nnd_session_load(s, weights, 0, NULL, err, sizeof err) != 0 ||

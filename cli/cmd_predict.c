@@ -56,9 +56,7 @@ int cmd_predict(int argc, char **argv) {
   nnd_data_binding b;
   memset(&b, 0, sizeof b);
   int status = EXIT_OK;
-  /* inference: no backward at all */
-  nnd_session_options so = {.size = sizeof so, .backends = cli_options.backends,
-                            .no_input_grads = 1};
+  nnd_session_options so = {.size = sizeof so, .backends = cli_options.backends};
   const nnd_setting *src = nnd_ir_setting(m, "test");
   if (!src) src = nnd_ir_setting(m, "data");
   if (nnd_session_new(m, &so, &s, err, sizeof err) != 0 ||
