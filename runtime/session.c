@@ -395,7 +395,8 @@ int nnd_session_set_batch(nnd_session *s, int batch) {
     const nnd_node *n = &m->nodes[id];
     if (!n->type.batched) continue;
     shape_for(&n->type, batch, &s->val[id]);
-    total += s->val[id].numel * 2;  /* the value and its gradient */
+    /* the value, and its gradient when backward computes one */
+    total += s->val[id].numel * (s->needs_grad[id] ? 2 : 1);
   }
   float *block = calloc((size_t)total + 1, sizeof(float));
   if (!block) return set_error(s, "out of memory for a batch of %d", batch);
@@ -408,8 +409,8 @@ int nnd_session_set_batch(nnd_session *s, int batch) {
     s->val[id].data = block + at;
     at += s->val[id].numel;
     s->grad[id] = s->val[id];
-    s->grad[id].data = block + at;
-    at += s->val[id].numel;
+    s->grad[id].data = s->needs_grad[id] ? block + at : NULL;
+    if (s->needs_grad[id]) at += s->val[id].numel;
   }
   for (int id = 0; id < m->n_nodes; id++) {
     const nnd_node *n = &m->nodes[id];
