@@ -16,7 +16,8 @@
  * information, because one float32 element's difference quotient is only good
  * to about 1e-3 of the loss. The step is halved until two estimates agree; a
  * kink (ReLU at 0, a pooling tie) that keeps them apart is counted, not
- * failed. */
+ * failed; a row where every element met one checked nothing and fails.
+ * Any NaN or infinity (loss, gradient, error) fails. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,8 +83,11 @@ static double step_for(const options *o, double loss, double slope, double lo, d
   return fmin(fmax(h, lo), hi);
 }
 
+/* Infinite, not NaN, when either side is not finite: every comparison with
+ * NaN is false, so a NaN error would pass `err > tolerance` tests. */
 static double rel_error(double a, double n, double floor) {
-  return fabs(a - n) / fmax(fmax(fabs(a), fabs(n)), floor);
+  double e = fabs(a - n) / fmax(fmax(fabs(a), fabs(n)), floor);
+  return isfinite(e) ? e : INFINITY;
 }
 
 static int check_param(nnd_session *s, const nnd_node *n, const options *o, double loss,
@@ -102,6 +106,8 @@ static int check_param(nnd_session *s, const nnd_node *n, const options *o, doub
   memcpy(keep, p.data, (size_t)p.numel * sizeof *keep);
   /* forward does not touch gradients, but the check must not depend on it */
   memcpy(grad, g.data, (size_t)p.numel * sizeof *grad);
+  for (int64_t j = 0; j < p.numel; j++)
+    if (!isfinite(grad[j])) r->worst_direction = r->worst_element = INFINITY;
   nnd_rng rng = nnd_rng_for(o->seed, n->name);
   int failed = 0, n_dir = 0;
   r->median_direction = -1;  /* stays so when every direction met a kink */
@@ -181,10 +187,13 @@ static int check_layers(nnd_session *s, const nnd_model *m, const options *o) {
       fprintf(stderr, "nnd gradcheck: %s: %s\n", n->name, nnd_session_error(s));
       return EXIT_MODEL;
     }
-    int ok = worst <= o->tolerance;
+    /* no element checked: kinks everywhere (or a NaN forward) is no pass;
+     * a node with no float input to differentiate has nothing to check */
+    int none = checked == 0 && kinks == 0;
+    int ok = checked > 0 && worst <= o->tolerance;
     printf("  %-34s %-20s %8d %6d %9.3g  %s\n", n->name, n->op->name, checked, kinks, worst,
-           ok ? "ok" : "FAIL");
-    if (!ok) status = EXIT_MODEL;
+           ok ? "ok" : none && worst <= o->tolerance ? "no gradient" : "FAIL");
+    if (!ok && !(none && worst <= o->tolerance)) status = EXIT_MODEL;
   }
   return status;
 }
@@ -204,12 +213,14 @@ static int check_model(nnd_session *s, const nnd_model *m, const options *o, int
       return EXIT_MODEL;
     }
     int determined = r.median_direction >= 0;
-    int ok = determined && r.median_direction <= o->tolerance;
+    int ok = determined && r.median_direction <= o->tolerance && isfinite(r.worst_direction) &&
+             isfinite(r.worst_element);
     printf("  %-34s %9.3g %9.3g %9d %6d %9.3g  %s\n", n->name,
            determined ? r.median_direction : NAN, r.worst_direction, r.checked, r.kinks,
            r.worst_element,
            ok ? "ok" : !determined ? "kinks only" : decides ? "FAIL" : "differs");
-    if (decides && !ok) status = EXIT_MODEL;
+    if ((decides || !isfinite(r.worst_direction) || !isfinite(r.worst_element)) && !ok)
+      status = EXIT_MODEL;
   }
   return status;
 }
@@ -266,7 +277,12 @@ int cmd_gradcheck(int argc, char **argv) {
     fprintf(stderr, "nnd gradcheck: %s\n", nnd_session_error(s));
     status = EXIT_MODEL;
   }
+  /* a loss that is not finite fails, after the layers say where it comes from */
+  int bad_loss = status == EXIT_OK && m->n_losses && !isfinite(nnd_session_loss(s));
+  if (bad_loss)
+    fprintf(stderr, "nnd gradcheck: the loss is %g on the random inputs\n", nnd_session_loss(s));
   if (status == EXIT_OK) status = check_layers(s, m, &o);
+  if (bad_loss) status = EXIT_MODEL;
   if (m->n_losses == 0) {
     printf("\nthe model has no loss: only its layers are checked\n");
   } else {

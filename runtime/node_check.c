@@ -7,7 +7,9 @@
  * rounding, and random inputs keep clear of the ties that a whole network's
  * ReLU zeros create in a max-pool window, where no derivative exists. The
  * step is halved until two estimates agree; an element where they never do
- * sits on a kink and is counted, not failed. */
+ * sits on a kink and is counted, not failed. Any NaN or infinity in the
+ * output or a gradient makes *worst infinite: a comparison with NaN is
+ * false, so without this a NaN gradient would look like no error at all. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,8 +87,11 @@ int nnd_session_check_node(nnd_session *s, const char *name, double eps, int sam
   for (int64_t j = 0; !failed && j < c.r.numel; j++)
     c.r.data[j] = (float)(2 * nnd_rng_uniform(&rng) - 1);
   if (!failed && s->ws_size[n->id] && !(c.ws = calloc(1, s->ws_size[n->id]))) failed = 1;
-  if (!failed) objective(&c, &failed);
+  if (!failed && !isfinite(objective(&c, &failed))) *worst = INFINITY;
   if (!failed && backward(&c) != 0) failed = 1;
+  for (int i = 0; i < n->n_inputs && !failed; i++)
+    for (int64_t j = 0; c.grad[i].data && j < c.grad[i].numel; j++)
+      if (!isfinite(c.grad[i].data[j])) *worst = INFINITY;
   for (int i = 0; i < n->n_inputs && !failed; i++) {
     if (!c.grad[i].data) continue;
     int64_t count = c.in[i].numel < samples ? c.in[i].numel : samples;
@@ -112,7 +117,7 @@ int nnd_session_check_node(nnd_session *s, const char *name, double eps, int sam
       }
       double a = c.grad[i].data[j];
       double err = fabs(a - est) / fmax(fmax(fabs(a), fabs(est)), 1e-2);
-      if (err > *worst) *worst = err;
+      if (!isfinite(err) || err > *worst) *worst = isfinite(err) ? err : INFINITY;
       (*checked)++;
     }
   }

@@ -43,11 +43,13 @@ int kt_forward(kt_case *c, const nnd_kernel *k, int training);
 /* Backward with grad_out as set (kt_setup fills it with random values). */
 int kt_backward(kt_case *c, const nnd_kernel *k, int training);
 
-/* Max relative error |analytic - numeric| / max(1e-2, |analytic| + |numeric|)
- * over every element of every float input; -1 when a kernel call fails. */
+/* Max relative error |analytic - numeric| / max(1e-2, |analytic|, |numeric|)
+ * over every element of every float input; infinite when an output or a
+ * gradient is NaN or infinite; -1 when a kernel call fails. */
 double kt_gradcheck(kt_case *c, const nnd_kernel *k, int training, double eps);
 
-/* A CUnit-friendly check that prints the case on failure. */
+/* A CUnit-friendly check that prints the case on failure; NaN or infinity
+ * in got or want fails. */
 int kt_close(const float *got, const float *want, int64_t n, double tol, const char *what);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kernel_harness.h"
 #include "plugin_loader.h"
 #include "registry.h"
 #include "tests.h"
@@ -168,6 +169,54 @@ static void test_gradcheck_fails_on_a_wrong_gradient(void) {
   free(out);
 }
 
+/* Each of the test plugin's wrong ops (tests/plugins/wrong_grad.c) fails
+ * gradcheck: a NaN gradient, a 2% error against a 1e-2 tolerance, and a
+ * layer where nothing can be checked (its forward is NaN) are no passes. */
+static void test_gradcheck_fails_on_each_wrong_op(void) {
+  static const char *ops[] = {"slightly_square", "nan_grad_square", "nan_square"};
+  for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "cd '" NND_TEST_SRCDIR "' && '" NND_TEST_BUILDDIR "/nnd' gradcheck --plugin-dir '"
+             NND_TEST_BUILDDIR "/plugins/.libs' --plugin-dir '" TEST_PLUGINS
+             "' tests/data/%s.nnd", ops[i]);
+    int st;
+    char *out = run_command(cmd, &st);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    char row[128];
+    snprintf(row, sizeof row, "acme.%s", ops[i]);
+    const char *r = strstr(out, row);
+    const char *eol = r ? strchr(r, '\n') : NULL;
+    const char *fail = r ? strstr(r, "FAIL") : NULL;
+    int ok = st == 1 && fail && eol && fail < eol && strstr(out, "gradients differ") &&
+             !strstr(out, "gradients match");
+    if (!ok) fprintf(stderr, "\ngradcheck %s (exit %d):\n%s", ops[i], st, out);
+    CU_ASSERT(ok);
+    free(out);
+  }
+}
+
+/* The kernel harness (tests/kernel_harness.c) fails the same three ops, and
+ * passes the right-gradient baseline of the same case. */
+static void test_harness_fails_on_each_wrong_op(void) {
+  static const char *ops[] = {"slightly_square", "nan_grad_square", "nan_square",
+                              "wrong_square"};
+  for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
+    char src[256], op[64];
+    snprintf(src, sizeof src, "input x: [5]\ny = %s(x)\n", ops[i]);
+    snprintf(op, sizeof op, "acme.%s", ops[i]);
+    const nnd_kernel *k = nnd_registry_find_kernel(op, "naive", NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(k);
+    kt_case c;
+    if (kt_setup(&c, src, "y", 3, 7) != 0) fprintf(stderr, "\n%s\n", c.message);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c.node);
+    double worst = kt_gradcheck(&c, k, 1, 1e-3);
+    if (!(worst > 1e-2)) fprintf(stderr, "\nharness: %s passes with %g\n", op, worst);
+    CU_ASSERT(worst > 1e-2);
+    kt_free(&c);
+  }
+}
+
 static void test_gradcheck_every_model(void) {
   /* s001_dense_big (441,060,000 parameters) takes minutes: checked by hand */
   static const char *models[] = {
@@ -201,5 +250,8 @@ void test_plugins_register(void) {
   CU_add_test(s, "nnd trace", test_trace_command);
   CU_add_test(s, "nnd gradcheck", test_gradcheck_command);
   CU_add_test(s, "gradcheck fails on a wrong gradient", test_gradcheck_fails_on_a_wrong_gradient);
+  CU_add_test(s, "gradcheck fails on NaN, 2% and nothing checked",
+              test_gradcheck_fails_on_each_wrong_op);
+  CU_add_test(s, "the kernel harness fails on the same", test_harness_fails_on_each_wrong_op);
   CU_add_test(s, "gradcheck passes on every model", test_gradcheck_every_model);
 }
