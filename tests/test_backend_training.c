@@ -4,7 +4,8 @@
  * models trained a few steps on every available preference list against an
  * all-naive session; and the backend each node reports. The kernels one by
  * one are in test_backends.c, whose plugin-status helpers this suite shares
- * (a plugin not built passes with a note; one built but not loaded fails). */
+ * (a plugin not built passes with a note, or fails under CI; one built but
+ * not loaded fails). */
 #include <CUnit/CUnit.h>
 #include <math.h>
 #include <stdint.h>

@@ -95,3 +95,13 @@ char *run_command(const char *cmd, int *status) {
   if (status) *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return buf;
 }
+
+void test_missing(const char *what, const char *test) {
+  if (getenv("CI")) {
+    fprintf(stderr, "\n%s: %s is missing, and CI is set: failing\n", test, what);
+    CU_FAIL("the subject of a test is missing under CI");
+    return;
+  }
+  printf("\n    NOTE: %s: %s is missing; passing vacuously (this fails under CI)  ", test, what);
+  CU_PASS("subject missing");
+}

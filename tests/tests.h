@@ -64,4 +64,10 @@ char *read_src_file(const char *rel);
 /* Run a shell command, capturing stdout+stderr (malloc'd) and its exit status. */
 char *run_command(const char *cmd, int *status);
 
+/* What a test does when its subject (a plugin, python3, xmllint) is missing:
+ * under CI (the environment variable CI set, where everything is installed)
+ * a failure; elsewhere a printed note and a vacuous pass. `what` says what is
+ * missing, `test` which check it leaves undone. */
+void test_missing(const char *what, const char *test);
+
 #endif
