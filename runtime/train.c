@@ -36,8 +36,12 @@ double nnd_schedule_lr(const nnd_value *schedule, double base, int epoch, int ep
     return base * pow(gamma, floor(epoch / (every < 1 ? 1 : every)));
   }
   if (strcmp(schedule->str, "cosine") == 0) {
+    /* nnd.nnd(5): from lr at the first epoch to min_lr at the last (epoch
+     * epochs - 1), both exactly; one epoch is the first: lr */
     double min_lr = nnd_num(nnd_call_arg(schedule, "min_lr"), 0);
-    double t = epochs > 1 ? (double)epoch / epochs : 0;
+    if (epochs <= 1 || epoch <= 0) return base;
+    if (epoch >= epochs - 1) return min_lr;
+    double t = (double)epoch / (epochs - 1);
     return min_lr + (base - min_lr) * (1 + cos(3.14159265358979323846 * t)) / 2;
   }
   return base;

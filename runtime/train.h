@@ -66,7 +66,8 @@ int nnd_evaluate(nnd_session *s, const nnd_dataset *d, const nnd_data_binding *b
                  size_t err_size);
 
 /* Learning rate of epoch (0-based) of `epochs` for a resolved schedule call
- * (constant, step, cosine). */
+ * (constant, step, cosine; cosine gives lr at epoch 0 and min_lr at epoch
+ * epochs - 1, exactly). */
 double nnd_schedule_lr(const nnd_value *schedule, double base, int epoch, int epochs);
 
 /* Session state for checkpoints (session_io.c). Saves every parameter by its

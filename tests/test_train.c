@@ -237,8 +237,15 @@ static void test_schedules(void) {
   const char *mn[1] = {"min_lr"};
   nnd_value cosine = {.kind = NND_VAL_CALL, .str = "cosine", .count = 1, .items = &min,
                       .names = mn};
-  CU_ASSERT_DOUBLE_EQUAL(nnd_schedule_lr(&cosine, 0.1, 0, 4), 0.1, 1e-15);
-  CU_ASSERT_DOUBLE_EQUAL(nnd_schedule_lr(&cosine, 0.1, 2, 4), 0.055, 1e-12);
+  /* nnd.nnd(5): from lr at the first epoch to min_lr, reached at the last,
+   * both exactly; between, min + (lr - min) (1 + cos(pi e / (epochs - 1))) / 2 */
+  CU_ASSERT_EQUAL(nnd_schedule_lr(&cosine, 0.1, 0, 4), 0.1);
+  CU_ASSERT_EQUAL(nnd_schedule_lr(&cosine, 0.1, 3, 4), 0.01);
+  CU_ASSERT_DOUBLE_EQUAL(nnd_schedule_lr(&cosine, 0.1, 1, 4), 0.0775, 1e-15);
+  CU_ASSERT_DOUBLE_EQUAL(nnd_schedule_lr(&cosine, 0.1, 2, 4), 0.0325, 1e-15);
+  CU_ASSERT_EQUAL(nnd_schedule_lr(&cosine, 0.1, 6, 7), 0.01);
+  /* one epoch is both the first and the last: the first wins, lr */
+  CU_ASSERT_EQUAL(nnd_schedule_lr(&cosine, 0.1, 0, 1), 0.1);
   CU_ASSERT_DOUBLE_EQUAL(nnd_schedule_lr(NULL, 0.1, 3, 4), 0.1, 0);
 }
 
