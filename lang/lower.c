@@ -287,7 +287,8 @@ static void lower_param(lower_ctx *c, scope *s, const nnd_ast_stmt *st) {
       n.value = v.v;
     }
   } else {
-    /* as nn.Linear would: a matrix gets Xavier, a vector zeros */
+    /* a matrix gets Xavier (Glorot uniform), a vector zeros: the layers'
+     * defaults, not nn.Linear's (Kaiming-uniform, non-zero bias) */
     nnd_value call = {.kind = NND_VAL_CALL, .str = n.type.ndim >= 2 ? "xavier" : "zeros"};
     if (nnd_call_resolve(NND_CALL_INITIALIZER, &call, &c->m->arena, &n.value, msg,
                          sizeof msg) != 0) {

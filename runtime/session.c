@@ -293,7 +293,7 @@ int nnd_session_new(const nnd_model *m, const nnd_session_options *opts,
   char store[MAX_BACKENDS][32];
   const char *pref = opts && opts->backends ? opts->backends : getenv("NND_BACKEND");
   int nb = pref && *pref ? parse_backends(pref, list, store) : default_backends(list);
-  /* naive is the reference and always the last fallback (DESIGN.md §4) */
+  /* naive is the reference and always the last fallback (doc/design.md, "Plugins") */
   int has_naive = 0;
   for (int i = 0; i < nb; i++) has_naive |= strcmp(list[i], "naive") == 0;
   if (!has_naive && nb < MAX_BACKENDS && nnd_registry_kernel_count() > 0) list[nb++] = "naive";

@@ -158,7 +158,7 @@ static void test_dense_gradcheck(void) {
 
 /* --------------------------------------------------------------- conv2d */
 
-/* SEEDS s002-q1, with the input as a literal of the model. */
+/* s002-q1 (models/seeds/s002_q1_conv.nnd), with the input as a literal of the model. */
 static void test_conv2d_seed_s002_q1(void) {
   kt_case c;
   char src[] = "model m\ninput X: [1,4,4] = [[[1,1,0,2],[1,2,-1,-2],[3,-1,1,2],[1,0,0,-2]]]\n"

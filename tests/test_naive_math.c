@@ -1,6 +1,6 @@
 /* test_naive_math.c — the naive arithmetic, activation, reshape and loss
  * kernels and the naive optimizers. Forward values are hand-computed (the
- * SEEDS numbers among them); every backward is checked against central
+ * seed models' numbers among them); every backward is checked against central
  * differences over several shapes; the optimizers are stepped by hand. */
 #include <CUnit/CUnit.h>
 #include <stdio.h>
@@ -164,7 +164,7 @@ static void test_add_gradcheck(void) { GC_BINARY(broadcast_cases, "+"); }
 static void test_sub_gradcheck(void) { GC_BINARY(broadcast_cases, "-"); }
 static void test_mul_gradcheck(void) { GC_BINARY(broadcast_cases, "*"); }
 
-/* W @ x with the two_heads values of DESIGN.md (h = [3, 3] before relu).
+/* W @ x with the two_heads values of models/seeds/s002_q2_two_heads.nnd (h = [3, 3] before relu).
  * The inputs come in expression order: W, then x. */
 static void test_matmul_matrix_vector(void) {
   FB(.src = "input x: [3] = [1, 2, 3]\nparam W: [2, 3]\ny = W @ x\n", .batch = 1, .set = 0,
@@ -209,13 +209,14 @@ static void test_matmul_gradcheck(void) {
 
 /* ------------------------------------------------------------ activations */
 
-/* relu'(0) = 0 (SEEDS). */
+/* relu'(0) = 0, as PyTorch has it. */
 static void test_relu(void) {
   FB(.src = "input x: [4] = [-1, 0, 2, 0.5]\ny = relu(x)\n", .batch = 1, .y = F(0, 0, 2, 0.5f),
      .g = 3, .gx = F(0, 0, 3, 3));
 }
 
-/* sigmoid(4.55) of SEEDS s000-q1; +-1000 stays finite. Gradient s (1 - s). */
+/* sigmoid(4.55) of s000-q1 (models/seeds/s000_q1_sigmoid_neuron.nnd); +-1000
+ * stays finite. Gradient s (1 - s). */
 static void test_sigmoid(void) {
   FB(.src = "input x: [4] = [0, 4.55, -1000, 1000]\ny = sigmoid(x)\n", .batch = 1,
      .y = F(0.5f, 0.989543294f, 0, 1), .g = 1, .gx = F(0.25f, 0.0103473989f, 0, 0));
@@ -355,7 +356,7 @@ static void test_reshape_gradcheck(void) {
 
 /* ------------------------------------------------------------------ losses */
 
-/* SEEDS s002-q4: finite and right, forward and backward, for huge logits;
+/* s002-q4 (models/seeds/s002_q4_*.nnd): finite and right, forward and backward, for huge logits;
  * the gradient is softmax - onehot. */
 static void test_cross_entropy_stable(void) {
   FB(.src = "input x: [3] = [1000, 1001, 999]\ninput t: class[3] = 0\nl = cross_entropy(x, t)\n",
@@ -365,7 +366,8 @@ static void test_cross_entropy_stable(void) {
      .batch = 1, .y = F(2000), .g = 1, .gx = F(-1, 0, 1));
 }
 
-/* SEEDS s002-q2: p1 = softmax([3, 3, 3, 3]) against class 0 is log 4. */
+/* s002-q2 (models/seeds/s002_q2_two_heads.nnd): p1 = softmax([3, 3, 3, 3])
+ * against class 0 is log 4. */
 static void test_cross_entropy_two_heads(void) {
   FB(.src = "input x: [4] = [3, 3, 3, 3]\ninput t: class[4] = 0\nl = cross_entropy(x, t)\n",
      .batch = 1, .y = F(1.38629436f), .g = 1, .gx = F(-0.75f, 0.25f, 0.25f, 0.25f));
@@ -406,7 +408,7 @@ static void test_nll(void) {
      .batch = 2, .y = F(1), .g = 1, .gx = F(0, -0.5f, 0, 0, 0, -0.5f));
 }
 
-/* SEEDS s000-q1: z = 4.55, target 1; s002-q2: z = 0, target 0 gives log 2. */
+/* s000-q1: z = 4.55, target 1; s002-q2: z = 0, target 0 gives log 2. */
 static void test_bce_seeds(void) {
   FB(.src = "input z: [1] = [4.55]\ninput t: binary = 1\nl = binary_cross_entropy(z, t)\n",
      .batch = 1, .y = F(0.0105117617f), .g = 1, .gx = F(-0.0104567062f));

@@ -343,7 +343,7 @@ static inline double nnd_loss_weight(const nnd_kernel_ctx *ctx) {
 }
 
 /* max and log(sum(exp(x - max))) of one row: every exp is at most 1, so
- * logits in the thousands stay finite (SEEDS s002-q4). */
+ * logits in the thousands stay finite (models/seeds/s002_q4_stable_ce_a.nnd). */
 static inline void nnd_row_lse(const float *x, int64_t k, double *max, double *lse) {
   double m = x[0], z = 0;
   for (int64_t j = 1; j < k; j++)

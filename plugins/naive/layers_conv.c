@@ -3,7 +3,9 @@
  *
  * Inputs: x [N, C, H, W] (conv2d) or [N, C, L] (conv1d), weight [F, C, kh, kw]
  * or [F, C, k], and bias [F] unless bias=false. conv1d is computed as conv2d
- * with height 1 and a 1-tall kernel, so there is one set of loops to trust. */
+ * with height 1 and a 1-tall kernel, so there is one set of loops to trust.
+ * Forward sums each output in double; backward adds float products straight
+ * into the gradient buffers (no double sums there, unlike the dense layer). */
 #include "layers.h"
 
 

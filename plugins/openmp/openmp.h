@@ -92,7 +92,8 @@ static inline int nnd_openmp_team(void) {
  * with b_k = b + boff[k], or b + k * ldb when boff is NULL. The rows share
  * every load of b_k, the columns every broadcast of a; a full tile's
  * accumulators stay in registers, and its sum over k is blocked (float
- * blocks, double total) to stay close to naive's double sums. The plugin
+ * blocks, double total) to stay close to naive's dense layer, which sums
+ * in double. The plugin
  * is built without -march, so the tile is compiled for AVX-512, AVX2 and
  * the baseline, with a shape fitting each one's registers, and the CPU
  * picks: the shape depends on the machine only, never on the thread

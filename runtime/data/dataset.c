@@ -34,7 +34,7 @@ int nnd_data_fail(char *err, size_t err_size, const char *fmt, ...) {
 char *nnd_data_path(const char *base_dir, const char *path) {
   size_t nb = base_dir ? strlen(base_dir) : 0, np = strlen(path);
   /* "Relative paths in a model file resolve against the file's own
-     directory" (DESIGN.md); an absolute path or no directory wins as is */
+     directory" (doc/design.md); an absolute path or no directory wins as is */
   if (path[0] == '/' || nb == 0) return strdup(path);
   int slash = base_dir[nb - 1] != '/';
   char *p = malloc(nb + (size_t)slash + np + 1);
