@@ -334,7 +334,7 @@ done:
 static void test_sessions_train_like_naive(void) {
   static const char *const prefs[] = {"blas,openmp,naive", "openmp,naive", "blas,naive"};
   const char *const models[] = {small_cnn, small_mlp, small_conv1d};
-  int have[2] = {test_backend_loaded("openmp"), test_backend_loaded("blas")}, compared = 0;
+  int have[2] = {test_backend_loaded("openmp"), test_backend_loaded("blas")};
   for (size_t mi = 0; mi < sizeof models / sizeof models[0]; mi++) {
     nnd_model *m = compile_ok(models[mi]);
     CU_ASSERT_PTR_NOT_NULL(m);
@@ -346,7 +346,6 @@ static void test_sessions_train_like_naive(void) {
     for (size_t p = 0; ref && p < sizeof prefs / sizeof prefs[0]; p++) {
       if ((strstr(prefs[p], "openmp") && !have[0]) || (strstr(prefs[p], "blas") && !have[1]))
         continue;
-      compared++;
       float *params = train(m, prefs[p], 8, got, &n_got);
       CU_ASSERT_PTR_NOT_NULL(params);
       if (!params) continue;
@@ -367,11 +366,8 @@ static void test_sessions_train_like_naive(void) {
     free(ref);
     nnd_model_free(m);
   }
-  if (compared == 0) {
-    printf("\n    NOTE: neither the openmp nor the blas plugin is built; nothing to compare "
-           "with naive  ");
-    for (int b = 0; b < N_FAST; b++) test_backend_ready(fast_backends[b], "sessions");
-  }
+  /* a list skipped for a missing plugin is a note, or a failure under CI */
+  for (int b = 0; b < N_FAST; b++) test_backend_ready(fast_backends[b], "sessions");
 }
 
 /* The backend a preference list should give op: the first that has a
@@ -430,9 +426,8 @@ static void check_reported_backends(const char *backends) {
 /* dense and conv2d run on blas, relu and maxpool on openmp, when loaded:
  * given explicitly, and as the default preference. */
 static void test_session_reports_backends(void) {
-  if (!test_backend_loaded("blas") && !test_backend_loaded("openmp")) {
-    for (int b = 0; b < N_FAST; b++) test_backend_ready(fast_backends[b], "session backends");
-  }
+  /* each fast backend missing is a note, or a failure under CI */
+  for (int b = 0; b < N_FAST; b++) test_backend_ready(fast_backends[b], "session backends");
   check_reported_backends("blas,openmp,naive");
   const char *env = getenv("NND_BACKEND");
   if (env && *env)
