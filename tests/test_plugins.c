@@ -171,9 +171,11 @@ static void test_gradcheck_fails_on_a_wrong_gradient(void) {
 
 /* Each of the test plugin's wrong ops (tests/plugins/wrong_grad.c) fails
  * gradcheck: a NaN gradient, a 2% error against a 1e-2 tolerance, and a
- * layer where nothing can be checked (its forward is NaN) are no passes. */
+ * layer where nothing can be checked (a NaN forward, or a finite one whose
+ * difference quotients never agree) are no passes. */
 static void test_gradcheck_fails_on_each_wrong_op(void) {
-  static const char *ops[] = {"slightly_square", "nan_grad_square", "nan_square"};
+  static const char *ops[] = {"slightly_square", "nan_grad_square", "nan_square",
+                              "drifting_square"};
   for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
     char cmd[2048];
     snprintf(cmd, sizeof cmd,

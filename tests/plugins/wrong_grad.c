@@ -6,7 +6,10 @@
  *                         that |a|+|n| in the denominator would halve below 1e-2;
  *   acme.nan_grad_square  a backward that writes NaN;
  *   acme.nan_square       a forward that writes NaN, so no difference quotient
- *                         can be formed and nothing can be checked. */
+ *                         can be formed and nothing can be checked;
+ *   acme.drifting_square  a forward that adds 0.01 more on every call: finite,
+ *                         but two difference quotients never agree, so every
+ *                         element counts as a kink and nothing is checked. */
 #include <math.h>
 #include <string.h>
 
@@ -23,14 +26,17 @@ static int infer(nnd_infer *ctx) {
 
 static const nnd_op_schema schemas[] = {
     SCHEMA("acme.wrong_square"), SCHEMA("acme.slightly_square"),
-    SCHEMA("acme.nan_grad_square"), SCHEMA("acme.nan_square")};
+    SCHEMA("acme.nan_grad_square"), SCHEMA("acme.nan_square"),
+    SCHEMA("acme.drifting_square")};
 
 static int is(const nnd_kernel_ctx *c, const char *op) { return strcmp(c->op, op) == 0; }
 
 static int forward(const nnd_kernel_ctx *c) {
+  static int calls; /* test code: the drift is the point */
+  float drift = is(c, "acme.drifting_square") ? 0.01f * (float)(calls++ % 1000) : 0.0f;
   for (int64_t i = 0; i < c->output.numel; i++)
     c->output.data[i] = is(c, "acme.nan_square") ? NAN
-                        : c->inputs[0].data[i] * c->inputs[0].data[i];
+                        : c->inputs[0].data[i] * c->inputs[0].data[i] + drift;
   return 0;
 }
 
@@ -50,7 +56,8 @@ static int backward(const nnd_kernel_ctx *c) {
 
 static const nnd_kernel kernels[] = {
     KERNEL("acme.wrong_square"), KERNEL("acme.slightly_square"),
-    KERNEL("acme.nan_grad_square"), KERNEL("acme.nan_square")};
+    KERNEL("acme.nan_grad_square"), KERNEL("acme.nan_square"),
+    KERNEL("acme.drifting_square")};
 
 static int register_plugin(const nnd_host *host, nnd_registrar *r) {
   for (size_t i = 0; i < sizeof schemas / sizeof *schemas; i++)
