@@ -191,6 +191,18 @@ static void test_conv2d_channels_no_bias(void) {
   kt_free(&c);
 }
 
+/* The reference sums in double, backward too: with dy = [1e8, 1, -1e8] a
+ * float sum loses the 1 (1e8 + 1 rounds to 1e8), a double one keeps it. On
+ * [1, 1, 1] with weight [1, 1, 1], "same" padding: db = dw[1] = dx[1] = 1. */
+static void test_conv_backward_sums_in_double(void) {
+  CASE("[1,3]", "conv1d(x, filters=1, kernel=3, padding=\"same\")", 1);
+  SET(c, F(1, 1, 1), F(1, 1, 1), F(0));
+  BACKWARD_IS(c, 1, LIST(1e8f, 1, -1e8f), 2, LIST(1));
+  BACKWARD_IS(c, 1, LIST(1e8f, 1, -1e8f), 1, LIST(-1e8f, 1, 1e8f));
+  BACKWARD_IS(c, 1, LIST(1e8f, 1, -1e8f), 0, LIST(1e8f, 1, -1e8f));
+  kt_free(&c);
+}
+
 /* "same" with an even kernel pads 0 before and 1 after (PyTorch):
  * y[i][j] = x[i][j] + 2 x[i][j+1] + 3 x[i+1][j] + 4 x[i+1][j+1]. */
 static void test_conv2d_same_even_kernel(void) {
@@ -622,6 +634,7 @@ void test_naive_layers_register(void) {
       T(test_dense_forward), T(test_dense_no_bias), T(test_dense_backward_by_hand),
       T(test_dense_gradcheck), T(test_conv2d_seed_s002_q1), T(test_conv2d_stride_padding),
       T(test_conv2d_channels_no_bias), T(test_conv2d_same_even_kernel),
+      T(test_conv_backward_sums_in_double),
       T(test_conv2d_backward_by_hand), T(test_conv2d_gradcheck), T(test_conv1d_same_odd),
       T(test_conv1d_same_even_no_bias), T(test_conv1d_channels_stride),
       T(test_conv1d_gradcheck), T(test_maxpool2d_forward_backward),

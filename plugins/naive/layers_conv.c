@@ -4,8 +4,8 @@
  * Inputs: x [N, C, H, W] (conv2d) or [N, C, L] (conv1d), weight [F, C, kh, kw]
  * or [F, C, k], and bias [F] unless bias=false. conv1d is computed as conv2d
  * with height 1 and a 1-tall kernel, so there is one set of loops to trust.
- * Forward sums each output in double; backward adds float products straight
- * into the gradient buffers (no double sums there, unlike the dense layer). */
+ * Every output and every gradient element is one sum in double, as in the
+ * dense layer: the reference loses no digits to long sums. */
 #include "layers.h"
 
 
@@ -38,9 +38,13 @@ static int conv_forward(const nnd_kernel_ctx *ctx, int nsp) {
   return 0;
 }
 
-/* The forward loops again, each product x*w sending dy*w to dx and dy*x to
- * dw: the adjoint of the forward, term by term. Gradients are added to the
- * buffers (never overwritten); NULL buffers are skipped. */
+/* Backward as three gathers, each gradient element one sum in double like
+ * the forward's outputs (float partial sums would lose the small terms of a
+ * long sum to the large ones): db[f] over every output of filter f; dw over
+ * the outputs and the input each tap met; dx over the taps and outputs that
+ * read the input element, oy = (iy + ph - ky) / sh when that divides exactly.
+ * Gradients are added to the buffers (never overwritten); NULL buffers are
+ * skipped. */
 static int conv_backward(const nnd_kernel_ctx *ctx, int nsp) {
   nnd_conv_geom g;
   if (nnd_conv_geometry(ctx, nsp, &g) != 0) return -1;
@@ -48,20 +52,44 @@ static int conv_backward(const nnd_kernel_ctx *ctx, int nsp) {
   const float *dy = ctx->grad_output->data;
   float *dx = ctx->grad_inputs[0].data, *dw = ctx->grad_inputs[1].data;
   float *db = g.has_bias ? ctx->grad_inputs[2].data : NULL;
-  for (int64_t n = 0; n < g.n; n++)
-    for (int64_t f = 0; f < g.f; f++)
+  for (int64_t f = 0; db && f < g.f; f++) {
+    double acc = 0;
+    for (int64_t n = 0; n < g.n; n++)
       for (int64_t oy = 0; oy < g.oh; oy++)
-        for (int64_t ox = 0; ox < g.ow; ox++) {
-          float gy = dy[Y_AT(&g, n, f, oy, ox)];
-          if (db) db[f] += gy;
-          for (int64_t c = 0; c < g.c; c++)
-            for (int64_t ky = 0; ky < g.kh; ky++)
-              for (int64_t kx = 0; kx < g.kw; kx++) {
+        for (int64_t ox = 0; ox < g.ow; ox++) acc += dy[Y_AT(&g, n, f, oy, ox)];
+    db[f] += (float)acc;
+  }
+  for (int64_t f = 0; dw && f < g.f; f++)
+    for (int64_t c = 0; c < g.c; c++)
+      for (int64_t ky = 0; ky < g.kh; ky++)
+        for (int64_t kx = 0; kx < g.kw; kx++) {
+          double acc = 0;
+          for (int64_t n = 0; n < g.n; n++)
+            for (int64_t oy = 0; oy < g.oh; oy++)
+              for (int64_t ox = 0; ox < g.ow; ox++) {
                 int64_t iy = oy * g.sh - g.ph + ky, ix = ox * g.sw - g.pw + kx;
+                /* outside the input is zero padding: contributes nothing */
                 if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) continue;
-                if (dx) dx[X_AT(&g, n, c, iy, ix)] += gy * w[W_AT(&g, f, c, ky, kx)];
-                if (dw) dw[W_AT(&g, f, c, ky, kx)] += gy * x[X_AT(&g, n, c, iy, ix)];
+                acc += (double)dy[Y_AT(&g, n, f, oy, ox)] * x[X_AT(&g, n, c, iy, ix)];
               }
+          dw[W_AT(&g, f, c, ky, kx)] += (float)acc;
+        }
+  for (int64_t n = 0; dx && n < g.n; n++)
+    for (int64_t c = 0; c < g.c; c++)
+      for (int64_t iy = 0; iy < g.h; iy++)
+        for (int64_t ix = 0; ix < g.w; ix++) {
+          double acc = 0;
+          for (int64_t f = 0; f < g.f; f++)
+            for (int64_t ky = 0; ky < g.kh; ky++) {
+              int64_t ty = iy + g.ph - ky;  /* = oy * sh for the output that read it */
+              if (ty < 0 || ty % g.sh || ty / g.sh >= g.oh) continue;
+              for (int64_t kx = 0; kx < g.kw; kx++) {
+                int64_t tx = ix + g.pw - kx;
+                if (tx < 0 || tx % g.sw || tx / g.sw >= g.ow) continue;
+                acc += (double)dy[Y_AT(&g, n, f, ty / g.sh, tx / g.sw)] * w[W_AT(&g, f, c, ky, kx)];
+              }
+            }
+          dx[X_AT(&g, n, c, iy, ix)] += (float)acc;
         }
   return 0;
 }
