@@ -23,7 +23,7 @@
 #include "shape.h"
 #include "tests.h"
 
-#define SEEDS "models/seeds"
+#define SEED_DIR "models/seeds"
 #define MAX_NUMBERS 64
 
 static int suite_init(void) {
@@ -199,7 +199,7 @@ static int by_name(const void *a, const void *b) {
 
 static void test_every_seed(void) {
   char dir[1024];
-  DIR *dp = opendir(src_path(SEEDS, dir, sizeof dir));
+  DIR *dp = opendir(src_path(SEED_DIR, dir, sizeof dir));
   CU_ASSERT_PTR_NOT_NULL_FATAL(dp);
   char *names[64];
   int count = 0;
@@ -212,7 +212,7 @@ static void test_every_seed(void) {
   CU_ASSERT(count >= 13);
   for (int i = 0; i < count; i++) {
     char rel[512];
-    snprintf(rel, sizeof rel, SEEDS "/%s", names[i]);
+    snprintf(rel, sizeof rel, SEED_DIR "/%s", names[i]);
     check_file(rel);
     free(names[i]);
   }
