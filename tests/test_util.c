@@ -95,3 +95,10 @@ char *run_command(const char *cmd, int *status) {
   if (status) *status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return buf;
 }
+
+char *run_nnd(const char *args, int *status) {
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd, "cd '%s' && NO_COLOR=1 '%s/nnd' %s", NND_TEST_SRCDIR,
+           NND_TEST_BUILDDIR, args);
+  return run_command(cmd, status);
+}
