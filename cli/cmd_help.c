@@ -1,10 +1,12 @@
-/* cmd_help.c — `nnd help [COMMAND|OP]`: the commands, or one command's usage,
- * or an op's inputs and attributes as its schema declares them. */
+/* cmd_help.c — `nnd help [COMMAND|TOPIC|NAME]`: the commands, one command's
+ * usage, the names of a topic, or one name's inputs and arguments as its
+ * schema declares them. */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "registry.h"
+#include "train_config.h"
 
 typedef struct {
   const char *name;
@@ -14,9 +16,11 @@ typedef struct {
 
 static const help_entry entries[] = {
     {"check", "compile model files and report errors",
-     "usage: nnd check [-q] FILE...\n\n"
+     "usage: nnd check [-q] [--json] FILE...\n\n"
      "Compile each .nnd file and report every error with file:line:col, the\n"
      "source line and a caret. Prints 'FILE: ok' for each good file unless -q.\n"
+     "--json prints the diagnostics to stdout instead, one JSON object per line:\n"
+     "file, line, column, end_column, severity, message, suggestion.\n"
      "Exit status: 0 all files compile, 1 a model has errors, 2 usage error.\n"},
     {"summary", "print every node: op, output shape, parameters",
      "usage: nnd summary [--kernels] FILE\n\n"
@@ -99,10 +103,16 @@ static const help_entry entries[] = {
      "List every plugin file found on the search path (--plugin-dir DIR,\n"
      "NND_PLUGIN_PATH, then the installed plugin directory): its name, version,\n"
      "licence, ABI, kernels, ops and optimizers, or the reason it was refused.\n"},
-    {"help", "show help for a command or an op",
-     "usage: nnd help [COMMAND | OP]\n\n"
-     "Without an argument, list the commands. With a command, show its usage;\n"
-     "with an op name (dense, conv2d, ...), show its inputs and attributes.\n"},
+    {"help", "help for a command, a topic or any name a model can use",
+     "usage: nnd help [COMMAND | TOPIC | NAME]\n"
+     "       nnd help --list commands|topics|backends|options=COMMAND|TOPIC\n\n"
+     "Without an argument, list the commands and the help topics. With a\n"
+     "command, show its usage (as `nnd COMMAND --help` does). With a topic\n"
+     "(ops, optimizers, initializers, data, schedules, train), list its names.\n"
+     "With a name (dense, sgd, xavier, idx, cosine, epochs, ...), show its\n"
+     "inputs or arguments with their types, ranges and defaults, taken from\n"
+     "the schemas the compiler checks: a plugin's ops and calls are included.\n"
+     "--list prints bare names, one per line, for shell completion.\n"},
 };
 
 const char *cli_command_help(const char *name) {
@@ -125,8 +135,68 @@ void cli_print_overview(FILE *out) {
                "See nnd(1) and, for the language, nnd.nnd(5).\n");
 }
 
+/* ------------------------------------------------------ names of a model
+ * Every name a model can use comes from a schema in the registry (ops, the
+ * calls: optimizers, initializers, data sources, schedules) or from the
+ * train block's signature. Help prints those schemas, so what it says is
+ * what the compiler checks, and a plugin's additions are documented too. */
+
+typedef struct {
+  const char *topic;   /* `nnd help TOPIC` lists the group */
+  const char *title;
+  int call_kind;       /* 0: ops; -1: train settings; else an nnd_call_kind */
+} help_group;
+
+static const help_group groups[] = {
+    {"ops", "ops (layers, activations, arithmetic, losses)", 0},
+    {"optimizers", "optimizers (train { optimizer = ... })", NND_CALL_OPTIMIZER},
+    {"initializers", "initializers (param values, weight=, bias=)", NND_CALL_INITIALIZER},
+    {"data", "data sources (train { data = ..., test = ... })", NND_CALL_DATA},
+    {"schedules", "learning-rate schedules (train { schedule = ... })", NND_CALL_SCHEDULE},
+    {"train", "train settings (train { KEY = VALUE }, --set KEY=VALUE)", -1},
+};
+#define N_GROUPS ((int)(sizeof groups / sizeof groups[0]))
+
+static const char *type_name(const nnd_attr_spec *a) {
+  switch (a->type) {
+  case NND_ATTR_INT: return "integer";
+  case NND_ATTR_FLOAT: return "number";
+  case NND_ATTR_BOOL: return "true|false";
+  case NND_ATTR_STRING: return "string";
+  case NND_ATTR_INTS: return a->count ? "integer or list" : "list of integers";
+  case NND_ATTR_PADDING: return "integer, list, \"same\" or \"valid\"";
+  case NND_ATTR_INIT: return a->optional ? "initializer, literal or false" : "initializer or literal";
+  case NND_ATTR_SHAPE: return "shape list";
+  case NND_ATTR_CALL: return nnd_call_kind_name((nnd_call_kind)a->call_kind);
+  case NND_ATTR_ANY: return "any value";
+  }
+  return "value";
+}
+
+static void print_attr(const nnd_attr_spec *a, int positional) {
+  printf("  %-14s %s", a->name, a->doc ? a->doc : "");
+  printf("\n  %-14s %s", "", type_name(a));
+  if (a->choices) printf(", one of %s", a->choices);
+  if (a->has_min || a->has_max) {
+    printf(", %s", a->has_min ? (a->min_exclusive ? "(" : "[") : "(");
+    if (a->has_min) printf("%.15g", a->min);
+    else printf("-inf");
+    printf(", ");
+    if (a->has_max) printf("%.15g", a->max);
+    else printf("inf");
+    printf("%s", a->has_max ? (a->max_exclusive ? ")" : "]") : ")");
+    if (a->type == NND_ATTR_INTS) printf(" each");
+  }
+  if (a->required) printf(", required");
+  else if (a->has_default && a->def_str) printf(", default %s", a->def_str);
+  else if (a->has_default && a->type == NND_ATTR_BOOL) printf(", default %s", a->def_num ? "true" : "false");
+  else if (a->has_default) printf(", default %.15g", a->def_num);
+  if (positional) printf("; may be given by position");
+  putchar('\n');
+}
+
 static void print_op(const nnd_op_schema *op, const char *origin) {
-  printf("%s — %s\n", op->name, op->doc ? op->doc : "");
+  printf("%s (op) — %s\n", op->name, op->doc ? op->doc : "");
   if (op->max_inputs < 0)
     printf("inputs: %d or more\n", op->min_inputs);
   else if (op->min_inputs == op->max_inputs)
@@ -136,43 +206,173 @@ static void print_op(const nnd_op_schema *op, const char *origin) {
   if (op->flags & NND_OP_LOSS) printf("a loss: use it as `loss %s(...)`\n", op->name);
   printf("defined by: %s\n", origin);
   if (op->n_attrs) printf("attributes:\n");
-  for (int i = 0; i < op->n_attrs; i++) {
-    const nnd_attr_spec *a = &op->attrs[i];
-    printf("  %-14s %s", a->name, a->doc ? a->doc : "");
-    if (a->required) printf(" (required)");
-    else if (a->has_default && a->def_str) printf(" (default %s)", a->def_str);
-    else if (a->has_default) printf(" (default %g)", a->def_num);
-    putchar('\n');
+  for (int i = 0; i < op->n_attrs; i++) print_attr(&op->attrs[i], 0);
+}
+
+static void print_call(const nnd_call_schema *c, const char *origin) {
+  printf("%s (%s) — %s\n", c->name, nnd_call_kind_name(c->kind), c->doc ? c->doc : "");
+  printf("defined by: %s\n", origin);
+  printf(c->n_attrs ? "arguments:\n" : "arguments: none\n");
+  for (int i = 0; i < c->n_attrs; i++) print_attr(&c->attrs[i], i < c->n_positional);
+}
+
+/* Calls `fn` for every name of a group, with its one-line doc. */
+static void each_name(const help_group *g, void (*fn)(const char *, const char *)) {
+  if (g->call_kind == 0) {
+    for (int i = 0; i < nnd_registry_op_count(); i++) {
+      const nnd_op_schema *op = nnd_registry_op_at(i, NULL);
+      fn(op->name, op->doc);
+    }
+  } else if (g->call_kind < 0) {
+    const nnd_attr_sig *sig = nnd_train_signature();
+    for (int i = 0; i < sig->n_specs; i++) fn(sig->specs[i].name, sig->specs[i].doc);
+  } else {
+    for (int i = 0; i < nnd_registry_call_count(); i++) {
+      const nnd_call_schema *c = nnd_registry_call_at(i, NULL);
+      if ((int)c->kind == g->call_kind) fn(c->name, c->doc);
+    }
   }
+}
+
+static void print_row(const char *name, const char *doc) {
+  printf("  %-22s %s\n", name, doc ? doc : "");
+}
+static void print_bare(const char *name, const char *doc) {
+  (void)doc;
+  puts(name);
+}
+
+static void print_groups(void) {
+  printf("help topics (nnd help TOPIC lists one; nnd help NAME describes one name):\n");
+  printf("  %-14s %s\n", "commands", "the commands of nnd");
+  for (int i = 0; i < N_GROUPS; i++) printf("  %-14s %s\n", groups[i].topic, groups[i].title);
+}
+
+/* The options a command's usage text names ("--log", "-q"): the completion
+ * script asks for them, so the help text stays their one definition. */
+static void print_options(const char *usage) {
+  const char *seen[64];
+  int n = 0;
+  for (const char *p = usage; *p; p++) {
+    if (*p != '-' || (p > usage && p[-1] != ' ' && p[-1] != '[' && p[-1] != '|')) continue;
+    const char *q = p + 1;
+    if (*q == '-') q++;
+    if (!((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z'))) continue;
+    while ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || *q == '-') q++;
+    int dup = 0;
+    for (int i = 0; i < n; i++)
+      dup |= strlen(seen[i]) == (size_t)(q - p) && strncmp(seen[i], p, (size_t)(q - p)) == 0;
+    if (dup || n == 64) continue;
+    static char store[64][32];
+    snprintf(store[n], sizeof store[n], "%.*s", (int)(q - p), p);
+    seen[n] = store[n];
+    printf("%s\n", store[n++]);
+    p = q - 1;
+  }
+  printf("--help\n");
+}
+
+/* `nnd help --list WHAT`: bare names, one per line, for shell completion. */
+static int list_names(const char *what) {
+  if (strcmp(what, "commands") == 0) {
+    for (size_t i = 0; i < sizeof entries / sizeof entries[0]; i++) puts(entries[i].name);
+    return EXIT_OK;
+  }
+  if (strcmp(what, "topics") == 0) {
+    puts("commands");
+    for (int i = 0; i < N_GROUPS; i++) puts(groups[i].topic);
+    return EXIT_OK;
+  }
+  if (strcmp(what, "backends") == 0) {
+    const char *seen[64];
+    int n = 0;
+    for (int i = 0; i < nnd_registry_kernel_count(); i++) {
+      const char *b = nnd_registry_kernel_at(i, NULL)->backend;
+      int dup = 0;
+      for (int j = 0; j < n; j++) dup |= strcmp(seen[j], b) == 0;
+      if (!dup && n < 64) puts(seen[n++] = b);
+    }
+    return EXIT_OK;
+  }
+  if (strncmp(what, "options=", 8) == 0) {
+    const char *usage = cli_command_help(what + 8);
+    if (!usage) return cli_usage_error("help", "no command named '%s'", what + 8);
+    print_options(usage);
+    return EXIT_OK;
+  }
+  for (int i = 0; i < N_GROUPS; i++)
+    if (strcmp(groups[i].topic, what) == 0) {
+      each_name(&groups[i], print_bare);
+      return EXIT_OK;
+    }
+  return cli_usage_error("help", "--list takes commands, topics, backends, options=COMMAND "
+                                 "or a topic");
+}
+
+/* Every schema called `name`: an op, a call of any kind, a train setting. */
+static int describe_name(const char *name, int found) {
+  const char *origin = "builtin";
+  const nnd_op_schema *op = nnd_registry_find_op(name, NULL);
+  for (int i = 0; op && i < nnd_registry_op_count(); i++)
+    if (nnd_registry_op_at(i, &origin) == op) break;
+  if (op) {
+    if (found++) putchar('\n');
+    print_op(op, origin);
+  }
+  for (int i = 0; i < nnd_registry_call_count(); i++) {
+    const nnd_call_schema *c = nnd_registry_call_at(i, &origin);
+    if (strcmp(c->name, name) != 0) continue;
+    if (found++) putchar('\n');
+    print_call(c, origin);
+  }
+  const nnd_attr_sig *sig = nnd_train_signature();
+  for (int i = 0; i < sig->n_specs; i++) {
+    if (strcmp(sig->specs[i].name, name) != 0) continue;
+    if (found++) putchar('\n');
+    printf("%s (train setting)\n", name);
+    print_attr(&sig->specs[i], 0);
+  }
+  return found;
 }
 
 int cmd_help(int argc, char **argv) {
   if (argc < 2) {
     cli_print_overview(stdout);
+    putchar('\n');
+    print_groups();
     return EXIT_OK;
+  }
+  nnd_registry_init_standard();
+  if (strcmp(argv[1], "--list") == 0) {
+    if (argc != 3) return cli_usage_error("help", "--list takes one argument");
+    return list_names(argv[2]);
   }
   if (argc > 2) return cli_usage_error("help", "expected at most one topic");
   const char *topic = argv[1];
+  if (strcmp(topic, "--help") == 0 || strcmp(topic, "-h") == 0) topic = "help";
   const char *text = cli_command_help(topic);
   if (text) {
     fputs(text, stdout);
     return EXIT_OK;
   }
-  nnd_registry_init_standard();
-  if (strcmp(topic, "ops") == 0) {
-    for (int i = 0; i < nnd_registry_op_count(); i++) {
-      const nnd_op_schema *op = nnd_registry_op_at(i, NULL);
-      printf("  %-22s %s\n", op->name, op->doc ? op->doc : "");
-    }
+  if (strcmp(topic, "commands") == 0) {
+    cli_print_overview(stdout);
     return EXIT_OK;
   }
-  const char *origin = "builtin";
-  const nnd_op_schema *op = nnd_registry_find_op(topic, NULL);
-  for (int i = 0; op && i < nnd_registry_op_count(); i++)
-    if (nnd_registry_op_at(i, &origin) == op) break;
-  if (op) {
-    print_op(op, origin);
+  for (int i = 0; i < N_GROUPS; i++) {
+    if (strcmp(groups[i].topic, topic) != 0) continue;
+    printf("%s:\n", groups[i].title);
+    each_name(&groups[i], print_row);
+    describe_name(topic, 1); /* `data` is a topic and a train setting */
     return EXIT_OK;
   }
-  return cli_usage_error("help", "no command or op named '%s'", topic);
+  if (describe_name(topic, 0)) return EXIT_OK;
+  const char *near = nnd_registry_suggest_op(topic);
+  for (int k = NND_CALL_INITIALIZER; !near && k <= NND_CALL_SCHEDULE; k++)
+    near = nnd_registry_suggest_call((nnd_call_kind)k, topic);
+  if (near)
+    return cli_usage_error("help", "no command, topic or name '%s'; did you mean '%s'?", topic,
+                           near);
+  return cli_usage_error("help", "no command, topic or name '%s' (nnd help lists the topics)",
+                         topic);
 }

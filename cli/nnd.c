@@ -89,6 +89,12 @@ int main(int argc, char **argv) {
   }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
     if (strcmp(commands[i].name, name) != 0) continue;
+    /* `nnd COMMAND --help` (or -h) anywhere among its arguments */
+    for (int k = 2; k < argc; k++)
+      if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
+        fputs(cli_command_help(name), stdout);
+        return EXIT_OK;
+      }
     /* plugins first: they may define ops the model uses */
     cli_load_plugins();
     return commands[i].run(argc - 1, argv + 1);

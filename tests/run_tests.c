@@ -12,6 +12,7 @@ int main(void) {
   test_errors_register();
   test_models_register();
   test_cli_register();
+  test_cli_help_register();
   test_naive_layers_register();
   test_naive_math_register();
   test_session_register();

@@ -105,3 +105,10 @@ void test_missing(const char *what, const char *test) {
   printf("\n    NOTE: %s: %s is missing; passing vacuously (this fails under CI)  ", test, what);
   CU_PASS("subject missing");
 }
+
+char *run_nnd(const char *args, int *status) {
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd, "cd '%s' && NO_COLOR=1 '%s/nnd' %s", NND_TEST_SRCDIR,
+           NND_TEST_BUILDDIR, args);
+  return run_command(cmd, status);
+}

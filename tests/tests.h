@@ -65,6 +65,10 @@ char *read_src_file(const char *rel);
 
 /* Run a shell command, capturing stdout+stderr (malloc'd) and its exit status. */
 char *run_command(const char *cmd, int *status);
+/* Run the built `nnd ARGS` in the source directory, without colours; its
+ * stdout and stderr, and its exit status in *status. */
+char *run_nnd(const char *args, int *status);
+void test_cli_help_register(void);
 
 /* What a test does when its subject (a plugin, python3, xmllint) is missing:
  * under CI (the environment variable CI set, where everything is installed)

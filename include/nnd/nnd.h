@@ -42,6 +42,12 @@ int nnd_diag_get(const nnd_diag_list *d, int i, nnd_diag_info *out);
  * and a caret; ANSI colours when `color`. Free with free(); NULL when out of
  * memory. */
 char *nnd_diag_render(const nnd_diag_list *d, int color);
+/* The same diagnostics as JSON lines, one object per diagnostic:
+ * {"file", "line", "column", "end_column" (the last column underlined),
+ *  "severity" ("error", "warning", "note"), "message", "suggestion" (the name
+ *  a "did you mean" proposes, or null)}; positions are null when unknown.
+ * Free with free(); NULL when out of memory. */
+char *nnd_diag_render_json(const nnd_diag_list *d);
 void nnd_diag_list_free(nnd_diag_list *d);
 
 /* ------------------------------------------------------------ compiling */
