@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "ir.h"
 #include "metrics.h"
+#include "output_file.h"
 #include "report.h"
 #include "train.h"
 
@@ -146,9 +147,15 @@ int cmd_eval(int argc, char **argv) {
     else file = argv[i];
   }
   if (!file || !weights) return cli_usage_error("eval", "expected a model file and --weights CKPT");
+  char err[2048];
+  /* the report may not replace the model, the weights or the log it shows */
+  nnd_path_use uses[] = {{"the model file", file, 0, 0}, {"--weights", weights, 0, 0},
+                         {"--log", log, 0, 0}, {"--report", report, 1, 0}};
+  if (nnd_paths_distinct(uses, 4, err, sizeof err) != 0 ||
+      (report && nnd_output_check("--report", report, err, sizeof err) != 0))
+    return cli_usage_error("eval", "%s", err);
   nnd_model *m = NULL;
   if (cli_compile(file, &m) != EXIT_OK) return EXIT_MODEL;
-  char err[2048];
   nnd_session *s = NULL;
   nnd_dataset *d = NULL;
   nnd_data_binding b;
