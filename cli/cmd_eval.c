@@ -46,16 +46,17 @@ static int pick_samples(nnd_session *s, const nnd_dataset *d, const nnd_data_bin
   for (int i = 0; picked >= 0 && i < n && (right < REPORT_EACH || wrong < REPORT_EACH); i++) {
     int64_t k = p.numel / n;
     const float *row = p.data + (int64_t)i * k;
-    int best = 0;
-    double max = row[0], sum = 0;
-    for (int64_t j = 1; j < k; j++)
-      if (row[j] > row[best]) best = (int)j, max = row[j];
-    for (int64_t j = 0; j < k; j++) sum += exp(row[j] - max);
+    int best = nnd_pred_class(b->prediction_kind, row, k);
+    double prob[1024];
+    float chance = NAN;
+    if (nnd_pred_outputs(b->prediction_kind, k) <= 1024) {
+      nnd_pred_probabilities(b->prediction_kind, row, k, prob);
+      chance = (float)prob[best];
+    }
     int ok = best == (int)y[i];
     if ((ok && right >= REPORT_EACH) || (!ok && wrong >= REPORT_EACH)) continue;
     *(ok ? &right : &wrong) += 1;
-    out[picked++] = (nnd_report_sample){nnd_dataset_image(d, i), (int)y[i], best,
-                                        (float)(1.0 / sum)};
+    out[picked++] = (nnd_report_sample){nnd_dataset_image(d, i), (int)y[i], best, chance};
   }
   free(index);
   free(x);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "output_file.h"
+#include "prediction.h"
 #include "tests.h"
 
 char *run_command(const char *cmd, int *status);
@@ -222,6 +223,63 @@ static void test_same_file_refused(void) {
   free(b);
 }
 
+/* ---- predict: the probabilities follow the loss ---------------------- */
+
+/* Fixed weights (lr 1e-30 leaves them as declared) and two samples,
+ * x = (1, 2) and (-1, 0.5); the numbers are worked by hand. */
+static void put_predict_model(const char *name, const char *target, const char *param,
+                              const char *body) {
+  char text[1024], file[64];
+  snprintf(text, sizeof text, "model %s\ninput x: [2]\ninput y: %s\nparam w: %s\n%s\n"
+           "train { data = moons(n=16, seed=1); optimizer = sgd(lr=1e-30); batch = 16; "
+           "epochs = 1 }\n", name, target, param, body);
+  snprintf(file, sizeof file, "%s.nnd", name);
+  put(file, text);
+}
+
+static void test_predict_follows_the_loss(void) {
+  /* cross-entropy: logits [2, 4, -1] and [-0.75, 1, 1], softmax */
+  put_predict_model("pce", "class[3]", "[2, 3] = [[1, 0, -1], [0.5, 2, 0]]",
+                    "logits = x @ w\nloss cross_entropy(logits, y)");
+  expect("$B train pce.nnd --checkpoint pce.st >/dev/null && $B predict pce.nnd --weights "
+         "pce.st --input x=1,2,-1,0.5", 0,
+         "sample 0: 1 0.8756, 0 0.1185, 2 0.0059\nsample 1: 1 0.4600, 2 0.4600, 0 0.0799\n");
+  /* binary cross-entropy: one logit, z = -3 and -2; P(1) = sigmoid(z) */
+  put_predict_model("pbce", "binary", "[2, 1] = [[1], [-2]]",
+                    "z = x @ w\nloss binary_cross_entropy(z, y)");
+  expect("$B train pbce.nnd --checkpoint pbce.st >/dev/null && $B predict pbce.nnd --weights "
+         "pbce.st --input x=1,2,-1,0.5", 0,
+         "sample 0: 0 0.9526, 1 0.0474\nsample 1: 0 0.8808, 1 0.1192\n");
+  /* mse: a regression prints its values, -3 and -2 (the weights of the
+     binary model: same name and shape) */
+  put_predict_model("preg", "[1]", "[2, 1] = [[1], [-2]]", "v = x @ w\nloss mse(v, y)");
+  expect("$B predict preg.nnd --weights pbce.st --input x=1,2,-1,0.5", 0,
+         "sample 0: -3\nsample 1: -2\n");
+}
+
+/* The rule itself: log-probabilities (nll) become probabilities by exp; an
+ * mse prediction of a 0/1 target is class 1 above 0.5, a logit above 0. */
+static void test_prediction_rule(void) {
+  const float logp[2] = {-0.5f, -2.0f};
+  double out[2];
+  nnd_pred_probabilities(NND_PRED_EXP, logp, 2, out);
+  CU_ASSERT_DOUBLE_EQUAL(out[0], 0.60653066, 1e-7);
+  CU_ASSERT_DOUBLE_EQUAL(out[1], 0.13533528, 1e-7);
+  const float v = 0.3f;
+  CU_ASSERT_EQUAL(nnd_pred_class(NND_PRED_IDENTITY, &v, 1), 0);
+  CU_ASSERT_EQUAL(nnd_pred_class(NND_PRED_SIGMOID, &v, 1), 1);
+  CU_ASSERT_EQUAL(nnd_pred_outputs(NND_PRED_SIGMOID, 1), 2);
+  nnd_model *m = compile_ok("input x: [2]\ninput y: class[2]\nz = dense(x, units=2)\n"
+                            "loss nll(z, y)\n");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+  nnd_prediction p;
+  CU_ASSERT_EQUAL(nnd_model_prediction(m, "y", &p), 0);
+  CU_ASSERT_EQUAL(p.kind, NND_PRED_EXP);
+  CU_ASSERT_STRING_EQUAL(p.node, "z");
+  CU_ASSERT_EQUAL(nnd_model_prediction(m, "x", &p), -1);
+  nnd_model_free(m);
+}
+
 void test_outputs_register(void) {
   CU_pSuite s = CU_add_suite("outputs", suite_init, suite_clean);
   CU_add_test(s, "the output-file module", test_output_module);
@@ -230,4 +288,7 @@ void test_outputs_register(void) {
   CU_add_test(s, "write errors are errors; old files stay whole", test_write_errors_are_errors);
   CU_add_test(s, "outputs are created with the user's umask", test_outputs_get_the_umask);
   CU_add_test(s, "two paths of a command that are the same file", test_same_file_refused);
+  CU_add_test(s, "predict: softmax, sigmoid or the values, as the loss says",
+              test_predict_follows_the_loss);
+  CU_add_test(s, "the prediction rule: exp, thresholds, the node", test_prediction_rule);
 }
