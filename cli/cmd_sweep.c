@@ -76,15 +76,36 @@ static void pick_of(int run, const axis *axes, int n_axes, int *pick) {
   }
 }
 
+/* KEY=V1,V2,...: the values split at the commas outside brackets and
+ * strings, so adam(lr=0.1, beta1=0.8) and [1, 2] are one value each, as in
+ * the file. -1 on an empty value or more than MAX_VALUES. */
 static int parse_axis(char *spec, axis *a) {
   char *eq = strchr(spec, '=');
   if (!eq || eq == spec || !eq[1]) return -1;
   snprintf(a->key, sizeof a->key, "%.*s", (int)(eq - spec), spec);
   a->n = 0;
-  for (char *save = NULL, *v = strtok_r(eq + 1, ",", &save); v && a->n < MAX_VALUES;
-       v = strtok_r(NULL, ",", &save))
-    a->values[a->n++] = v;
-  return a->n > 0 ? 0 : -1;
+  int depth = 0, in_string = 0;
+  char *start = eq + 1;
+  for (char *p = start;; p++) {
+    if (in_string) {
+      if (*p == '\\' && p[1]) p++;
+      else if (*p == '"') in_string = 0;
+      else if (!*p) return -1;
+      continue;
+    }
+    if (*p == '"') in_string = 1;
+    else if (*p == '(' || *p == '[') depth++;
+    else if ((*p == ')' || *p == ']') && depth > 0) depth--;
+    else if ((*p == ',' && depth == 0) || !*p) {
+      int end = !*p;
+      *p = '\0';
+      if (!*start || a->n == MAX_VALUES) return -1;
+      a->values[a->n++] = start;
+      start = p + 1;
+      if (end) break;
+    }
+  }
+  return 0;
 }
 
 /* One training run with the values picked by `pick`; returns its status. */
@@ -159,7 +180,8 @@ int cmd_sweep(int argc, char **argv) {
     if (strcmp(argv[i], "--set") == 0 && i + 1 < argc) {
       if (n_axes == MAX_AXES) return cli_usage_error("sweep", "at most %d --set", MAX_AXES);
       if (parse_axis(argv[++i], &axes[n_axes]) != 0)
-        return cli_usage_error("sweep", "--set takes KEY=V1,V2,..., got '%s'", argv[i]);
+        return cli_usage_error("sweep", "--set takes KEY=V1,V2,... (at most %d values), got "
+                               "'%s'", MAX_VALUES, argv[i]);
       n_axes++;
     } else if (strcmp(argv[i], "--log-dir") == 0 && i + 1 < argc) {
       log_dir = argv[++i];

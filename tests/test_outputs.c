@@ -11,6 +11,7 @@
 
 #include "output_file.h"
 #include "prediction.h"
+#include "train_config.h"
 #include "tests.h"
 
 char *run_command(const char *cmd, int *status);
@@ -280,6 +281,67 @@ static void test_prediction_rule(void) {
   nnd_model_free(m);
 }
 
+/* ---- --set values are the language's values --------------------------- */
+
+static void test_set_values_parse_as_in_the_file(void) {
+  nnd_model *m = compile_ok("input x: [2]\ninput y: class[2]\nz = dense(x, units=2)\n"
+                            "loss cross_entropy(z, y)\n"
+                            "train { data = csv(\"a.csv\"); optimizer = sgd(lr=0.1) }\n");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+  char err[512] = "";
+  /* a string is quoted, as in the file, and the quotes are not kept */
+  CU_ASSERT_EQUAL(nnd_train_override(m, "data.path=\"/x/b.csv\"", err, sizeof err), 0);
+  const nnd_value *data = &nnd_ir_setting(m, "data")->value;
+  const nnd_value *path = nnd_call_arg(data, "path");
+  CU_ASSERT_TRUE(path && path->kind == NND_VAL_STRING && strcmp(path->str, "/x/b.csv") == 0);
+  /* a whole call, with an expression for an argument */
+  CU_ASSERT_EQUAL(nnd_train_override(m, "optimizer=adam(lr=1/8, beta1=0.5)", err, sizeof err), 0);
+  if (err[0]) fprintf(stderr, "\n%s\n", err);
+  const nnd_value *opt = &nnd_ir_setting(m, "optimizer")->value;
+  CU_ASSERT_STRING_EQUAL(opt->str, "adam");
+  CU_ASSERT_DOUBLE_EQUAL(nnd_num(nnd_call_arg(opt, "lr"), 0), 0.125, 0);
+  CU_ASSERT_DOUBLE_EQUAL(nnd_num(nnd_call_arg(opt, "beta1"), 0), 0.5, 0);
+  CU_ASSERT_EQUAL(nnd_train_override(m, "schedule=step(every=2, gamma=0.5)", err, sizeof err), 0);
+  CU_ASSERT_EQUAL(nnd_train_override(m, "shuffle=false", err, sizeof err), 0);
+  CU_ASSERT_EQUAL(nnd_ir_setting(m, "shuffle")->value.kind, NND_VAL_BOOL);
+  CU_ASSERT_EQUAL(nnd_train_override(m, "epochs=2*3", err, sizeof err), 0);
+  CU_ASSERT_DOUBLE_EQUAL(nnd_ir_setting(m, "epochs")->value.num, 6, 0);
+  /* what the file refuses, --set refuses, naming the setting */
+  err[0] = '\0';
+  CU_ASSERT_EQUAL(nnd_train_override(m, "epochs=(3", err, sizeof err), -1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "--set epochs"));
+  CU_ASSERT_EQUAL(nnd_train_override(m, "data.path=/x/b.csv", err, sizeof err), -1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "--set data.path"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "quote"));
+  CU_ASSERT_EQUAL(nnd_train_override(m, "epochs=1\nloss foo", err, sizeof err), -1);
+  nnd_model_free(m);
+}
+
+/* sweep checks every combination before it trains anything; its errors go
+ * to stderr and exit 2 */
+static void test_sweep_checks_first(void) {
+  put("tiny.nnd", tiny);
+  int st;
+  char *out = sh("rm -rf swc && ($B sweep tiny.nnd --set epochs=1,0 --log-dir swc 2>err.txt)",
+                 &st);
+  CU_ASSERT_EQUAL(st, 2);
+  CU_ASSERT_PTR_NULL(strstr(out, "epoch"));         /* nothing on stdout about runs */
+  CU_ASSERT_PTR_NULL(strstr(out, "failed"));
+  free(out);
+  char *err = slurp("err.txt");
+  CU_ASSERT_PTR_NOT_NULL(err && strstr(err, "run 2"));
+  CU_ASSERT_PTR_NOT_NULL(err && strstr(err, "`epochs` must be in [1, 1000000], got 0"));
+  free(err);
+  /* no run was trained: no log was written */
+  CU_ASSERT_NOT_EQUAL(access("swc/run1.csv", F_OK), 0);
+  char p[256];
+  snprintf(p, sizeof p, "%s/swc/run1.csv", dir);
+  CU_ASSERT_NOT_EQUAL(access(p, F_OK), 0);
+  /* calls with commas inside are one value each */
+  expect("$B sweep tiny.nnd --set 'optimizer=sgd(lr=0.1, momentum=0.5),adam(lr=0.01)' "
+         "--set epochs=1", 0, "\n2     adam(lr=0.01)");
+}
+
 void test_outputs_register(void) {
   CU_pSuite s = CU_add_suite("outputs", suite_init, suite_clean);
   CU_add_test(s, "the output-file module", test_output_module);
@@ -291,4 +353,6 @@ void test_outputs_register(void) {
   CU_add_test(s, "predict: softmax, sigmoid or the values, as the loss says",
               test_predict_follows_the_loss);
   CU_add_test(s, "the prediction rule: exp, thresholds, the node", test_prediction_rule);
+  CU_add_test(s, "--set values parse as in the file", test_set_values_parse_as_in_the_file);
+  CU_add_test(s, "sweep checks every combination first", test_sweep_checks_first);
 }
