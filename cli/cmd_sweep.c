@@ -144,14 +144,9 @@ static int one_run(const char *file, const axis *axes, int n_axes, const int *pi
 static int check_all(const char *file, const axis *axes, int n_axes, int total,
                      const char *log_dir) {
   char err[2048];
-  if (log_dir) {
-    struct stat st;
-    if (stat(log_dir, &st) == 0 && !S_ISDIR(st.st_mode))
-      return cli_usage_error("sweep", "--log-dir %s: not a directory", log_dir);
-    if (stat(log_dir, &st) != 0 && mkdir(log_dir, 0777) != 0)
-      return cli_usage_error("sweep", "--log-dir %s: cannot create it: %s", log_dir,
-                             strerror(errno));
-  }
+  struct stat st;
+  if (log_dir && stat(log_dir, &st) == 0 && !S_ISDIR(st.st_mode))
+    return cli_usage_error("sweep", "--log-dir %s: not a directory", log_dir);
   for (int run = 0; run < total; run++) {
     int pick[MAX_AXES];
     pick_of(run, axes, n_axes, pick);
@@ -169,6 +164,10 @@ static int check_all(const char *file, const axis *axes, int n_axes, int total,
         return cli_usage_error("sweep", "%s", err);
     }
   }
+  /* made only when every run can start, so a refused sweep leaves nothing */
+  if (log_dir && stat(log_dir, &st) != 0 && mkdir(log_dir, 0777) != 0)
+    return cli_usage_error("sweep", "--log-dir %s: cannot create it: %s", log_dir,
+                           strerror(errno));
   return EXIT_OK;
 }
 
