@@ -37,6 +37,21 @@ void cli_load_plugins(void);
 /* Print a tensor as nested lists, %.6g, at most `limit` numbers (0: all). */
 void cli_print_tensor(FILE *out, const nnd_tensor *t, int64_t limit);
 
+/* A training log kept in memory and rewritten whole and atomically by
+ * cli_log_save (log_file.c). `mem` is where rows go. */
+typedef struct {
+  const char *role, *path;
+  FILE *mem;
+  char *buf;
+  size_t len;
+} cli_log;
+/* Check the target, start with the existing file (keep_existing, a resumed
+ * run) or the header line, and write it once. err: "ROLE PATH: why". */
+int cli_log_open(cli_log *l, const char *role, const char *path, int keep_existing,
+                 const char *header, char *err, size_t err_size);
+int cli_log_save(cli_log *l, char *err, size_t err_size);
+void cli_log_close(cli_log *l);
+
 /* One epoch of a training log: a CSV row (header NND_LOG_HEADER of report.h)
  * or a JSON line with the same keys, where NaN is null. */
 void cli_log_epoch(FILE *log, int jsonl, const void *epoch_stats);

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "ir.h"
 #include "metrics.h"
+#include "output_file.h"
 #include "report.h"
 #include "train.h"
 
@@ -45,16 +46,17 @@ static int pick_samples(nnd_session *s, const nnd_dataset *d, const nnd_data_bin
   for (int i = 0; picked >= 0 && i < n && (right < REPORT_EACH || wrong < REPORT_EACH); i++) {
     int64_t k = p.numel / n;
     const float *row = p.data + (int64_t)i * k;
-    int best = 0;
-    double max = row[0], sum = 0;
-    for (int64_t j = 1; j < k; j++)
-      if (row[j] > row[best]) best = (int)j, max = row[j];
-    for (int64_t j = 0; j < k; j++) sum += exp(row[j] - max);
+    int best = nnd_pred_class(b->prediction_kind, row, k);
+    double prob[1024];
+    float chance = NAN;
+    if (nnd_pred_outputs(b->prediction_kind, k) <= 1024) {
+      nnd_pred_probabilities(b->prediction_kind, row, k, prob);
+      chance = (float)prob[best];
+    }
     int ok = best == (int)y[i];
     if ((ok && right >= REPORT_EACH) || (!ok && wrong >= REPORT_EACH)) continue;
     *(ok ? &right : &wrong) += 1;
-    out[picked++] = (nnd_report_sample){nnd_dataset_image(d, i), (int)y[i], best,
-                                        (float)(1.0 / sum)};
+    out[picked++] = (nnd_report_sample){nnd_dataset_image(d, i), (int)y[i], best, chance};
   }
   free(index);
   free(x);
@@ -146,9 +148,15 @@ int cmd_eval(int argc, char **argv) {
     else file = argv[i];
   }
   if (!file || !weights) return cli_usage_error("eval", "expected a model file and --weights CKPT");
+  char err[2048];
+  /* the report may not replace the model, the weights or the log it shows */
+  nnd_path_use uses[] = {{"the model file", file, 0, 0}, {"--weights", weights, 0, 0},
+                         {"--log", log, 0, 0}, {"--report", report, 1, 0}};
+  if (nnd_paths_distinct(uses, 4, err, sizeof err) != 0 ||
+      (report && nnd_output_check("--report", report, err, sizeof err) != 0))
+    return cli_usage_error("eval", "%s", err);
   nnd_model *m = NULL;
   if (cli_compile(file, &m) != EXIT_OK) return EXIT_MODEL;
-  char err[2048];
   nnd_session *s = NULL;
   nnd_dataset *d = NULL;
   nnd_data_binding b;

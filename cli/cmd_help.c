@@ -61,14 +61,18 @@ static const help_entry entries[] = {
      "                      [--log FILE.csv | --log FILE.jsonl [--log-steps]]\n\n"
      "Train with the model's train block: data, test, validation, optimizer,\n"
      "schedule, batch, epochs, seed, shuffle; --set overrides any of them, or an\n"
-     "argument of a call (--set optimizer.lr=0.003, --set epochs=2). After each\n"
+     "argument of a call (--set optimizer.lr=0.003, --set epochs=2), the value\n"
+     "written as in the file (--set 'optimizer=adam(lr=0.01)',\n"
+     "--set 'data.path=\"train.csv\"'). After each\n"
      "epoch: train loss and accuracy, test (or validation) loss and accuracy,\n"
      "seconds; on a terminal a live progress line on stderr. The checkpoint\n"
      "(default NAME.safetensors) is written atomically after every epoch and on\n"
      "Ctrl-C; --resume continues exactly where it stopped. A NaN or infinity\n"
      "stops training naming the epoch, step and tensor. --log writes one CSV\n"
      "row per epoch (JSON lines when the name ends in .jsonl; with --log-steps\n"
-     "also one line per step with its running loss).\n"},
+     "also one line per step with its running loss), rewritten whole after each\n"
+     "epoch. Outputs are written atomically; devices, symlinks and an output\n"
+     "that is the model, --resume or the other output are refused.\n"},
     {"eval", "evaluate trained weights: accuracy, per class, confusion matrix",
      "usage: nnd eval FILE --weights CKPT [--json] [--report FILE.html [--log CSV]]\n\n"
      "Run the test set (else the training data) of the model's train block with\n"
@@ -82,15 +86,18 @@ static const help_entry entries[] = {
      "usage: nnd predict FILE --weights CKPT [--input NAME=VALUES | --samples N]\n"
      "                        [--top K]\n\n"
      "Print the K (default 3) most likely classes of each sample with their\n"
-     "probabilities: samples given with --input (a multiple of the per-sample\n"
-     "size makes several), else the first N (default 10) of the model's test\n"
-     "data, with their true class.\n"},
+     "probabilities (softmax for cross_entropy, sigmoid for binary_cross_entropy,\n"
+     "exp for nll; an mse model prints its values): samples given with --input\n"
+     "(a multiple of the per-sample size makes several), else the first N\n"
+     "(default 10) of the model's test data, with their true class.\n"},
     {"sweep", "train every combination of settings and compare them",
      "usage: nnd sweep FILE --set KEY=V1,V2,... [--set ...] [--log-dir DIR]\n\n"
      "Train the model once per combination of the values given (--set\n"
      "optimizer.lr=0.1,0.01,0.003 --set batch=16,64 makes six runs) and print a\n"
      "table of the final train and test loss and accuracy of each. --log-dir\n"
-     "keeps each run's per-epoch CSV log (runN.csv) for nnd plot.\n"},
+     "keeps each run's per-epoch CSV log (runN.csv) for nnd plot. Every\n"
+     "combination is checked before the first run; values are split at the\n"
+     "commas outside brackets and strings.\n"},
     {"plot", "draw training curves from `nnd train --log` CSV files as SVG",
      "usage: nnd plot LOG.csv... -o FILE.svg\n\n"
      "Draw the loss and accuracy per epoch of one or more training logs as one\n"

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "output_file.h"
 #include "report.h"
 
 enum { MAX_LOGS = 64 };
@@ -24,13 +25,21 @@ int cmd_plot(int argc, char **argv) {
   if (n == 0) return cli_usage_error("plot", "expected one or more CSV logs from 'nnd train --log'");
   if (!output) return cli_usage_error("plot", "expected -o FILE.svg");
 
+  /* the picture may not replace one of the logs it is drawn from */
+  char err[1024];
+  nnd_path_use uses[MAX_LOGS + 1];
+  uses[0] = (nnd_path_use){"-o", output, 1, 0};
+  for (int i = 0; i < n; i++) uses[i + 1] = (nnd_path_use){"a log", paths[i], 0, 0};
+  if (nnd_paths_distinct(uses, n + 1, err, sizeof err) != 0 ||
+      nnd_output_check("-o", output, err, sizeof err) != 0)
+    return cli_usage_error("plot", "%s", err);
+
   nnd_plot_log *logs = calloc((size_t)n, sizeof *logs);
   if (!logs) {
     fprintf(stderr, "nnd plot: out of memory\n");
     return EXIT_MODEL;
   }
   int status = EXIT_OK, loaded = 0;
-  char err[1024];
   for (; loaded < n; loaded++) {
     int rc = nnd_plot_log_read(paths[loaded], &logs[loaded], err, sizeof err);
     if (rc != 0) {
@@ -42,21 +51,19 @@ int cmd_plot(int argc, char **argv) {
     }
   }
   if (status == EXIT_OK) {
-    FILE *out = fopen(output, "w");
-    if (!out) {
-      perror(output);
-      status = EXIT_MODEL;
-    } else {
+    /* written next to the target and renamed over it: a full disk leaves
+       the previous picture, not a truncated one */
+    nnd_output *o = NULL;
+    if (nnd_output_open("-o", output, &o, err, sizeof err) == 0) {
+      FILE *out = nnd_output_stream(o);
       fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
       nnd_plot_svg(out, logs, n);
-      int bad = ferror(out);
-      if (fclose(out) != 0 || bad) {
-        fprintf(stderr, "nnd plot: %s: write error\n", output);
-        status = EXIT_MODEL;
-      } else {
-        printf("wrote %s\n", output);
-      }
+      if (nnd_output_commit(o, err, sizeof err) == 0) printf("wrote %s\n", output);
+      else status = EXIT_MODEL;
+    } else {
+      status = EXIT_MODEL;
     }
+    if (status != EXIT_OK) fprintf(stderr, "nnd plot: %s\n", err);
   }
   for (int i = 0; i < loaded; i++) nnd_plot_log_free(&logs[i]);
   free(logs);

@@ -1,7 +1,8 @@
 /* cmd_predict.c — `nnd predict FILE --weights CKPT [--input NAME=VALUES |
  * --samples N] [--top K]`: the top-k classes of each sample with their
- * probabilities (the softmax of the prediction), and the true class when the
- * samples come from the model's test data. */
+ * probabilities (softmax, sigmoid or exp of the prediction, as its loss
+ * says: prediction.h), or a regression's values, and the true class when
+ * the samples come from the model's test data. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,27 +10,43 @@
 
 #include "cli.h"
 #include "ir.h"
+#include "prediction.h"
 #include "train.h"
 
 
-static void print_top(const nnd_node *target, const float *logits, int64_t k_classes, int top,
-                      int sample, int truth) {
-  double max = logits[0], sum = 0;
-  for (int64_t k = 1; k < k_classes; k++) max = fmax(max, logits[k]);
-  for (int64_t k = 0; k < k_classes; k++) sum += exp(logits[k] - max);
-  int used[1024] = {0};
+/* One sample: the top classes with their probabilities, or, for a
+ * regression (identity), its values. How the prediction's values become
+ * probabilities is the runtime's rule (prediction.h), shared with eval. */
+static int print_sample(const nnd_node *target, nnd_pred_kind kind, const float *row,
+                        int64_t width, int top, int sample, int truth) {
   char buf[32];
   printf("sample %d:", sample);
-  for (int t = 0; t < top && t < k_classes && k_classes <= 1024; t++) {
-    int best = -1;
-    for (int64_t k = 0; k < k_classes; k++)
-      if (!used[k] && (best < 0 || logits[k] > logits[best])) best = (int)k;
-    used[best] = 1;
-    printf("%s %s %.4f", t ? "," : "", cli_class_name(target, best, buf, sizeof buf),
-           exp(logits[best] - max) / sum);
+  if (kind == NND_PRED_IDENTITY) {
+    for (int64_t k = 0; k < width; k++) printf("%s %.6g", k ? "," : "", row[k]);
+  } else {
+    int64_t classes = nnd_pred_outputs(kind, width);
+    double *prob = malloc((size_t)classes * sizeof *prob);
+    char *used = calloc((size_t)classes, 1);
+    if (!prob || !used) {
+      free(prob);
+      free(used);
+      return -1;
+    }
+    nnd_pred_probabilities(kind, row, width, prob);
+    for (int t = 0; t < top && t < classes; t++) {
+      int64_t best = -1;
+      for (int64_t k = 0; k < classes; k++)
+        if (!used[k] && (best < 0 || prob[k] > prob[best])) best = k;
+      used[best] = 1;
+      printf("%s %s %.4f", t ? "," : "", cli_class_name(target, (int)best, buf, sizeof buf),
+             prob[best]);
+    }
+    free(prob);
+    free(used);
   }
   if (truth >= 0) printf("  (true: %s)", cli_class_name(target, truth, buf, sizeof buf));
   putchar('\n');
+  return 0;
 }
 
 int cmd_predict(int argc, char **argv) {
@@ -123,29 +140,25 @@ int cmd_predict(int argc, char **argv) {
       free(index);
     }
   }
-  /* the prediction: what the loss compares with the class input */
-  const nnd_node *target = NULL;
-  const char *prediction = b.prediction;
-  for (int i = 0; i < m->n_losses && !prediction; i++) {
-    const nnd_node *l = &m->nodes[m->losses[i].node];
-    if (l->n_data_inputs >= 2) prediction = m->nodes[l->inputs[0]].name;
-  }
-  for (int i = 0; i < m->n_losses; i++) {
-    const nnd_node *l = &m->nodes[m->losses[i].node];
-    if (l->n_data_inputs >= 2 && strcmp(m->nodes[l->inputs[0]].name, prediction ? prediction : "") == 0)
-      target = &m->nodes[l->inputs[1]];
-  }
+  /* the prediction: what the loss compares with the target (the data's
+     label input when there is data, else the first loss's) */
+  nnd_prediction pred;
+  const char *prediction = nnd_model_prediction(m, b.target, &pred) == 0 ? pred.node : NULL;
+  const nnd_node *target = prediction ? nnd_ir_find(m, pred.target) : NULL;
   nnd_tensor p;
   if (status == EXIT_OK && (!prediction || nnd_session_forward(s, 0) != 0 ||
                             nnd_session_value(s, prediction, &p) != 0)) {
     if (!err[0]) snprintf(err, sizeof err, "%s", prediction ? nnd_session_error(s)
-                                                            : "the model has no classifier loss");
+                                                            : "no loss compares a prediction "
+                                                              "with a target");
     status = EXIT_MODEL;
   }
-  if (status == EXIT_OK)
-    for (int i = 0; i < n; i++)
-      print_top(target, p.data + (int64_t)i * (p.numel / n), p.numel / n, top, i,
-                y ? (int)y[i] : -1);
+  for (int i = 0; status == EXIT_OK && i < n; i++)
+    if (print_sample(target, pred.kind, p.data + (int64_t)i * (p.numel / n), p.numel / n, top,
+                     i, y ? (int)y[i] : -1) != 0) {
+      snprintf(err, sizeof err, "out of memory");
+      status = EXIT_MODEL;
+    }
   if (status != EXIT_OK) fprintf(stderr, "nnd predict: %s\n", err[0] ? err : nnd_session_error(s));
   free(x);
   free(y);

@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "ir.h"
+#include "output_file.h"
 #include "report.h"
 #include "train.h"
 #include "train_config.h"
@@ -26,9 +27,11 @@ static void on_signal(int sig) {
 
 typedef struct {
   int tty;
-  FILE *log;
+  FILE *log;      /* the rows of `file`, saved after each epoch */
+  cli_log file;
   int jsonl;      /* JSON lines instead of CSV */
   int steps;      /* a JSON line per step too (--log-steps) */
+  char log_err[1024];  /* why the log could not be saved; training stops */
 } report;
 
 static void fmt_time(double s, char *buf, size_t n) {
@@ -60,7 +63,7 @@ static void on_progress(const nnd_train_progress *p, void *user) {
 }
 
 static void on_epoch(const nnd_epoch_stats *e, void *user) {
-  const report *r = user;
+  report *r = user;
   if (r->tty) fprintf(stderr, "\r\033[K");
   printf("epoch %d/%d  lr %.4g  train loss %.4f acc %.4f", e->epoch, e->epochs, e->lr,
          e->train_loss, e->train_accuracy);
@@ -68,7 +71,13 @@ static void on_epoch(const nnd_epoch_stats *e, void *user) {
   if (e->has_test) printf("  test loss %.4f acc %.4f", e->test_loss, e->test_accuracy);
   printf("  %.1f s\n", e->seconds);
   fflush(stdout);
-  if (r->log) cli_log_epoch(r->log, r->jsonl, e);
+  if (r->log) {
+    cli_log_epoch(r->log, r->jsonl, e);
+    /* a log that cannot be written stops the run (with its checkpoint saved)
+       rather than training on without the record the user asked for */
+    if (!r->log_err[0] && cli_log_save(&r->file, r->log_err, sizeof r->log_err) != 0)
+      stop_requested = 1;
+  }
 }
 
 int cmd_train(int argc, char **argv) {
@@ -102,21 +111,35 @@ int cmd_train(int argc, char **argv) {
     checkpoint = default_ckpt;
   }
   size_t log_len = log ? strlen(log) : 0;
-  report r = {isatty(fileno(stderr)), NULL,
-              log_len > 6 && strcmp(log + log_len - 6, ".jsonl") == 0, log_steps};
+  report r;
+  memset(&r, 0, sizeof r);
+  r.tty = isatty(fileno(stderr));
+  r.jsonl = log_len > 6 && strcmp(log + log_len - 6, ".jsonl") == 0;
+  r.steps = log_steps;
   if (log_steps && !r.jsonl) {
     nnd_model_free(m);
     return cli_usage_error("train", "--log-steps needs a JSON-lines log (--log FILE.jsonl)");
   }
+  /* no output may be one of the inputs or the other output; the checkpoint
+     resumed from is rewritten in place, which is what --resume means */
+  nnd_path_use uses[] = {{"the model file", file, 0, 0}, {"--resume", resume, 0, 1},
+                         {"--checkpoint", checkpoint, 1, 1}, {"--log", log, 1, 0}};
+  if (nnd_paths_distinct(uses, 4, err, sizeof err) != 0 ||
+      nnd_output_check("--checkpoint", checkpoint, err, sizeof err) != 0) {
+    nnd_model_free(m);
+    return cli_usage_error("train", "%s", err);
+  }
   /* a resumed run continues its log rather than erasing the epochs before */
   int appending = resume && log && access(log, F_OK) == 0;
-  if (log && !(r.log = fopen(log, appending ? "a" : "w"))) {
-    fprintf(stderr, "nnd train: cannot write %s\n", log);
-    nnd_model_free(m);
-    return EXIT_USAGE;
+  if (log) {
+    if (cli_log_open(&r.file, "--log", log, appending, r.jsonl ? NULL : NND_LOG_HEADER, err,
+                     sizeof err) != 0) {
+      cli_log_close(&r.file);
+      nnd_model_free(m);
+      return cli_usage_error("train", "%s", err);
+    }
+    r.log = r.file.mem;
   }
-  if (r.log && !r.jsonl && !appending)
-    fprintf(r.log, "%s\n", NND_LOG_HEADER);
   nnd_session *s = NULL;
   /* training never reads the gradients of the inputs */
   nnd_session_options so = {.size = sizeof so, .backends = cli_options.backends,
@@ -140,6 +163,10 @@ int cmd_train(int argc, char **argv) {
     if (rc < 0) {
       fprintf(stderr, "nnd train: %s\n", err);
       status = EXIT_MODEL;
+    } else if (r.log_err[0]) {
+      fprintf(stderr, "nnd train: %s\nnnd train: stopped; saved %s (continue with --resume "
+              "%s)\n", r.log_err, checkpoint, checkpoint);
+      status = EXIT_MODEL;
     } else if (rc == 1) {
       fprintf(stderr, "nnd train: interrupted; saved %s (continue with --resume %s)\n",
               checkpoint, checkpoint);
@@ -148,7 +175,12 @@ int cmd_train(int argc, char **argv) {
       printf("saved %s\n", checkpoint);
     }
   }
-  if (r.log) fclose(r.log);
+  /* the steps of an interrupted epoch too */
+  if (r.log && !r.log_err[0] && cli_log_save(&r.file, err, sizeof err) != 0) {
+    fprintf(stderr, "nnd train: %s\n", err);
+    if (status == EXIT_OK) status = EXIT_MODEL;
+  }
+  cli_log_close(&r.file);
   nnd_session_free(s);
   nnd_model_free(m);
   return status;

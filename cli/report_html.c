@@ -8,6 +8,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "output_file.h"
 #include "report.h"
 
 /* ---- CSV logs ---------------------------------------------------------- */
@@ -499,12 +500,14 @@ int nnd_report_write(const char *path, const char *model_name, const char *const
   /* Read the log first: a bad log should not leave a half-written report. */
   nnd_plot_log log;
   if (log_csv && nnd_plot_log_read(log_csv, &log, err, err_size) != 0) return -1;
-  FILE *out = fopen(path, "w");
-  if (!out) {
-    snprintf(err, err_size, "%s: cannot write: %s", path, strerror(errno));
+  /* written next to the target and renamed over it (output_file.c): a full
+     disk leaves the previous report whole */
+  nnd_output *o = NULL;
+  if (nnd_output_open("--report", path, &o, err, err_size) != 0) {
     if (log_csv) nnd_plot_log_free(&log);
     return -1;
   }
+  FILE *out = nnd_output_stream(o);
   const char *name = model_name ? model_name : "model";
   fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>nnd eval: ",
         out);
@@ -527,8 +530,10 @@ int nnd_report_write(const char *path, const char *model_name, const char *const
                       image_rows, image_cols);
   }
   fputs("</body></html>\n", out);
-  if (rc) snprintf(err, err_size, "%s: out of memory encoding images", path);
-  else if (ferror(out)) snprintf(err, err_size, "%s: write error", path), rc = -1;
-  if (fclose(out) != 0 && !rc) snprintf(err, err_size, "%s: write error", path), rc = -1;
-  return rc ? -1 : 0;
+  if (rc) {
+    snprintf(err, err_size, "--report %s: out of memory encoding images", path);
+    nnd_output_abort(o);
+    return -1;
+  }
+  return nnd_output_commit(o, err, err_size);
 }

@@ -5,6 +5,7 @@
  * the path exercised by the tests on x86 is the one a big-endian host runs;
  * no #error is needed. Only IEEE-754 binary32 floats are assumed. */
 #include "checkpoint.h"
+#include "output_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -194,24 +195,6 @@ out:
   return NULL;
 }
 
-/* Make the rename durable. Filesystems that cannot sync a directory say
- * EINVAL; there is nothing more to do on them, so that is not an error. */
-static int sync_dir(const char *path) {
-  const char *slash = strrchr(path, '/');
-  char *dir = !slash          ? strdup(".")
-              : slash == path ? strdup("/")
-                              : strndup(path, (size_t)(slash - path));
-  if (!dir) return -1;
-  int fd = open(dir, O_RDONLY | O_DIRECTORY);
-  free(dir);
-  if (fd < 0) return -1;
-  int rc = fsync(fd) == 0 || errno == EINVAL ? 0 : -1;
-  int saved = errno;
-  close(fd);
-  errno = saved;
-  return rc;
-}
-
 int nnd_checkpoint_save(const char *path, const nnd_ckpt_tensor *tensors, int n,
                         const char *const *meta_keys, const char *const *meta_values,
                         int n_meta, char *err, size_t err_size) {
@@ -220,9 +203,9 @@ int nnd_checkpoint_save(const char *path, const nnd_ckpt_tensor *tensors, int n,
       (n_meta > 0 && (!meta_keys || !meta_values)))
     return fail(err, err_size, path, "invalid arguments (count below 0 or NULL array)");
 
-  int rc = -1, fd = -1;
-  FILE *f = NULL;
-  char *header = NULL, *tmp = NULL;
+  int rc = -1;
+  nnd_output *o = NULL;
+  char *header = NULL;
   unsigned char *chunk = malloc(4 * CHUNK_FLOATS);
   if (!chunk) return fail(err, err_size, path, "out of memory");
   uLong crc = crc32(0L, Z_NULL, 0);
@@ -242,64 +225,23 @@ int nnd_checkpoint_save(const char *path, const nnd_ckpt_tensor *tensors, int n,
   unsigned char lenbytes[8];
   for (int i = 0; i < 8; i++) lenbytes[i] = (unsigned char)((uint64_t)padded >> (8 * i));
 
-  /* The temp file lives in the target's directory: rename is atomic only
-   * within one filesystem. */
-  size_t plen = strlen(path);
-  tmp = malloc(plen + sizeof ".tmp.XXXXXX");
-  if (!tmp) {
-    fail(err, err_size, path, "out of memory");
-    goto out;
-  }
-  memcpy(tmp, path, plen);
-  memcpy(tmp + plen, ".tmp.XXXXXX", sizeof ".tmp.XXXXXX");
-  fd = mkstemp(tmp);
-  if (fd < 0) {
-    fail(err, err_size, path, "cannot create a temporary file next to it: %s", strerror(errno));
-    free(tmp);
-    tmp = NULL; /* nothing to remove */
-    goto out;
-  }
-  /* mkstemp makes the file 0600; keep the mode of the file being replaced,
-   * or 0644 for a new one, so other users' tools can still read weights. */
-  struct stat st;
-  (void)fchmod(fd, stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644); /* best effort */
-  f = fdopen(fd, "wb");
-  if (!f) {
-    fail(err, err_size, path, "cannot open %s: %s", tmp, strerror(errno));
-    close(fd);
-    goto out;
-  }
+  /* Written as every output file is (output_file.c): a temporary file next
+   * to the target, renamed over it once complete and synced, so a crash or a
+   * full disk leaves the previous checkpoint; devices, FIFOs, directories
+   * and symlinks are refused. */
+  if (nnd_output_open(NULL, path, &o, err, err_size) != 0) goto out;
+  FILE *f = nnd_output_stream(o);
   int bad = fwrite(lenbytes, 1, 8, f) != 8 || fwrite(header, 1, hlen, f) != hlen;
   for (size_t i = hlen; !bad && i < padded; i++) bad = fputc(' ', f) == EOF;
-  bad = bad || stream(tensors, n, chunk, NULL, f) != 0 || fflush(f) != 0 || fsync(fileno(f)) != 0;
+  bad = bad || stream(tensors, n, chunk, NULL, f) != 0;
   if (bad) {
-    fail(err, err_size, path, "cannot write %s: %s", tmp, strerror(errno));
+    fail(err, err_size, path, "cannot write it: %s", strerror(errno));
     goto out;
   }
-  int closed = fclose(f);
-  f = NULL;
-  if (closed != 0) {
-    fail(err, err_size, path, "cannot write %s: %s", tmp, strerror(errno));
-    goto out;
-  }
-  if (rename(tmp, path) != 0) {
-    fail(err, err_size, path, "cannot rename %s over it: %s", tmp, strerror(errno));
-    goto out;
-  }
-  free(tmp);
-  tmp = NULL; /* renamed: no longer ours to remove */
-  if (sync_dir(path) != 0) {
-    fail(err, err_size, path, "written, but syncing its directory failed (%s); it may not "
-         "survive a power loss", strerror(errno));
-    goto out;
-  }
-  rc = 0;
+  rc = nnd_output_commit(o, err, err_size);
+  o = NULL; /* committed or not, the commit released it */
 out:
-  if (f) fclose(f);
-  if (tmp) {
-    unlink(tmp);
-    free(tmp);
-  }
+  nnd_output_abort(o);
   free(header);
   json_decref(root);
   free(chunk);

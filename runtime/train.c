@@ -81,10 +81,10 @@ int nnd_train_bind(const nnd_model *m, const nnd_dataset *d, nnd_data_binding *b
     return -1;
   }
   /* the prediction is what the loss on the target compares with it */
-  for (int i = 0; i < m->n_losses; i++) {
-    const nnd_node *l = &m->nodes[m->losses[i].node];
-    if (l->n_data_inputs >= 2 && strcmp(m->nodes[l->inputs[1]].name, b->target) == 0)
-      b->prediction = m->nodes[l->inputs[0]].name;
+  nnd_prediction p;
+  if (nnd_model_prediction(m, b->target, &p) == 0) {
+    b->prediction = p.node;
+    b->prediction_kind = p.kind;
   }
   return 0;
 }
@@ -96,14 +96,7 @@ static int64_t count_correct(nnd_session *s, const nnd_data_binding *b, const fl
   if (!b->prediction || nnd_session_value(s, b->prediction, &p) != 0 || p.numel < n) return 0;
   int64_t per = p.numel / n, correct = 0;
   for (int i = 0; i < n; i++) {
-    const float *row = p.data + (int64_t)i * per;
-    int pred = 0;
-    if (per == 1) {
-      pred = row[0] > 0;  /* one logit: binary */
-    } else {
-      for (int64_t k = 1; k < per; k++)
-        if (row[k] > row[pred]) pred = (int)k;
-    }
+    int pred = nnd_pred_class(b->prediction_kind, p.data + (int64_t)i * per, per);
     int truth = (int)y[i];
     correct += pred == truth;
     if (confusion) nnd_confusion_add(confusion, truth, pred);

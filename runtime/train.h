@@ -12,6 +12,7 @@
 #include "data.h"
 #include "ir.h"
 #include "metrics.h"
+#include "prediction.h"
 
 typedef struct {
   int epoch, epochs;          /* 1-based epoch */
@@ -47,7 +48,8 @@ typedef struct {
 typedef struct {
   const char *features, *target;
   int classes;                /* of the target, 0 when it is not a class */
-  const char *prediction;     /* the node whose argmax is the predicted class */
+  const char *prediction;     /* the node the loss compares with the target */
+  nnd_pred_kind prediction_kind;  /* how it becomes probabilities (prediction.h) */
 } nnd_data_binding;
 
 int nnd_train_bind(const nnd_model *m, const nnd_dataset *d, nnd_data_binding *b, char *err,

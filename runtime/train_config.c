@@ -32,30 +32,34 @@ const nnd_attr_sig *nnd_train_signature(void) { return &signature; }
 
 /* --------------------------------------------------------- overrides */
 
-#include <errno.h>
-#include <math.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ir.h"
+#include "value.h"
 
-/* A command-line value: a number, true/false, else a string. */
-static nnd_value parse_value(nnd_arena *a, const char *text) {
-  nnd_value v = {0};
-  char *end;
-  errno = 0;
-  double x = strtod(text, &end);
-  if (*text && *end == '\0' && errno == 0 && isfinite(x)) {
-    v = nnd_value_number(x);
-  } else if (strcmp(text, "true") == 0 || strcmp(text, "false") == 0) {
-    v.kind = NND_VAL_BOOL;
-    v.num = text[0] == 't';
-  } else {
-    v.kind = NND_VAL_STRING;
-    v.str = nnd_arena_strdup(a, text);
+/* A command-line value is written as in the file: the compiler parses and
+ * folds it (lang/value.c), so "text" is a string without its quotes,
+ * adam(lr=0.1) a call, 1/255 a number, and bare words are names, not
+ * strings. */
+static int parse_value(nnd_model *m, const char *assignment, size_t key_len, nnd_value *v,
+                       char *err, size_t err_size) {
+  char what[160];
+  snprintf(what, sizeof what, "--set %.*s", (int)key_len, assignment);
+  const char *text = assignment + key_len + 1;
+  if (nnd_compile_value(what, text, m, v, err, err_size) == 0) return 0;
+  /* the old command line took unquoted text as a string: say what changed */
+  if (!strpbrk(text, "\"([") && (strstr(err, "unexpected") || strstr(err, "undefined")) &&
+      (isalpha((unsigned char)text[0]) || text[0] == '/' ||
+                             text[0] == '.' || text[0] == '_')) {
+    size_t used = strlen(err);
+    if (used < err_size)
+      snprintf(err + used, err_size - used, " (a string is quoted, as in the file: --set "
+               "'%.*s=\"%s\"')", (int)key_len, assignment, text);
   }
-  return v;
+  return -1;
 }
 
 static nnd_setting *find_or_add(nnd_model *m, const char *key) {
@@ -97,7 +101,8 @@ int nnd_train_override(nnd_model *m, const char *assignment, char *err, size_t e
     return -1;
   }
   const nnd_attr_spec *spec = &sig->specs[k];
-  nnd_value v = parse_value(&m->arena, eq + 1), resolved;
+  nnd_value v, resolved;
+  if (parse_value(m, assignment, (size_t)(eq - assignment), &v, err, err_size) != 0) return -1;
   if (dot) {
     /* optimizer.lr=0.1: replace (or add) one argument of the call */
     nnd_setting *cur = NULL;

@@ -35,6 +35,7 @@ void test_backends_register(void);
 void test_backend_training_register(void);
 void test_loss_reference_register(void);
 void test_seeds_register(void);
+void test_outputs_register(void);
 
 /* test_backends.c: 1 when backend b's plugin loaded and a test should run
  * (a plugin not built passes with a note, one built but refused fails);

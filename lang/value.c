@@ -1,0 +1,141 @@
+/* value.c — see value.h. The text is parsed as the binding `value =` on the
+ * line before it (a newline after '=' continues the statement, so columns
+ * in messages are the text's own), lowered as a constant in an empty scope
+ * of a scratch model, and copied into the caller's model. */
+#include "value.h"
+
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ast.h"
+#include "diag.h"
+#include "ir.h"
+#include "lex_state.h"
+#include "lower_internal.h"
+#include "parser.h"
+#include "registry.h"
+
+typedef void *yyscan_t;
+int nnd_raw_lex_init_extra(struct nnd_lex_state *extra, yyscan_t *scanner);
+int nnd_raw_lex_destroy(yyscan_t scanner);
+void *nnd_raw__scan_bytes(const char *bytes, int len, yyscan_t scanner);
+
+#define MAX_VALUE_TEXT 65536
+
+static int copy_value(nnd_arena *a, const nnd_value *in, nnd_value *out) {
+  *out = *in;
+  if (in->str && !(out->str = nnd_arena_strdup(a, in->str))) return -1;
+  if (in->count > 0 && in->items) {
+    nnd_value *items = nnd_arena_alloc(a, (size_t)in->count * sizeof *items);
+    const char **names = in->names ? nnd_arena_alloc(a, (size_t)in->count * sizeof *names) : NULL;
+    if (!items || (in->names && !names)) return -1;
+    for (int i = 0; i < in->count; i++) {
+      if (copy_value(a, &in->items[i], &items[i]) != 0) return -1;
+      if (names) names[i] = in->names[i] ? nnd_arena_strdup(a, in->names[i]) : NULL;
+    }
+    out->items = items;
+    out->names = names;
+  }
+  return 0;
+}
+
+/* Lower the one binding of `ast` as a constant. */
+static int lower_value(const nnd_ast *ast, const char *file, nnd_model *m, nnd_diag_list *d,
+                       nnd_value *out) {
+  lower_ctx c;
+  memset(&c, 0, sizeof c);
+  c.m = m;
+  c.d = d;
+  c.file = file;
+  c.prefix = (char *)"";
+  nnd_strmap_init(&c.blocks);
+  nnd_strmap_init(&c.node_names);
+  nnd_strmap_init(&c.counters);
+  scope top;
+  scope_init(&top);
+  int before = nnd_diag_error_count(d);
+  const nnd_ast_stmt *st = ast->first;
+  if (!st || st->next || st->kind != NND_STMT_BIND || !st->value) {
+    nnd_loc at = {2, 1, 1};
+    lower_error(&c, st && st->next ? st->next->loc : at, "expected one value");
+  } else {
+    lval v = lower_const(&c, &top, st->value, "the value");
+    if (v.kind == LV_CONST) *out = v.v;
+  }
+  scope_free(&top);
+  nnd_strmap_free(&c.blocks);
+  nnd_strmap_free(&c.node_names);
+  nnd_strmap_free(&c.counters);
+  return nnd_diag_error_count(d) > before || c.fatal ? -1 : 0;
+}
+
+int nnd_compile_value(const char *what, const char *text, nnd_model *m, nnd_value *out,
+                      char *err, size_t err_size) {
+  nnd_registry_init_standard();
+  memset(out, 0, sizeof *out);
+  size_t len = strlen(text);
+  if (len > MAX_VALUE_TEXT) {
+    snprintf(err, err_size, "%s: value too long (%zu bytes; the limit is %d)", what, len,
+             MAX_VALUE_TEXT);
+    return -1;
+  }
+  char *src = malloc(len + 16);
+  nnd_diag_list *d = nnd_diag_list_new();
+  nnd_ast ast;
+  memset(&ast, 0, sizeof ast);
+  nnd_arena_init(&ast.arena);
+  struct nnd_lex_state *st = calloc(1, sizeof *st);
+  nnd_model *scratch = nnd_ir_new(what);
+  yyscan_t scanner = NULL;
+  int rc = -1;
+  const char *stored = NULL;
+  if (!src || !d || !st || !scratch) goto oom;
+  int n = snprintf(src, len + 16, "value =\n%s\n", text);
+  if (!(stored = nnd_diag_add_source(d, what, src, (size_t)n)) ||
+      nnd_raw_lex_init_extra(st, &scanner) != 0)
+    goto oom;
+  st->ast = &ast;
+  st->diags = d;
+  st->file = stored;
+  st->line = st->col = 1;
+  st->pending = -1;
+  /* volatile: set before and read after a longjmp from the scanner */
+  volatile int parsed = 2;
+  if (setjmp(st->fatal) == 0) {
+    nnd_raw__scan_bytes(src, n, scanner);
+    parsed = nnd_yyparse(scanner, st);
+  }
+  nnd_value v;
+  memset(&v, 0, sizeof v);
+  if (parsed == 0 && nnd_diag_error_count(d) == 0 &&
+      lower_value(&ast, stored, scratch, d, &v) == 0) {
+    if (copy_value(&m->arena, &v, out) != 0) goto oom;
+    rc = 0;
+  } else {
+    /* the first error, at its column in `text` */
+    nnd_diag_info info;
+    int found = 0;
+    for (int i = 0; i < nnd_diag_count(d) && !found; i++)
+      if (nnd_diag_get(d, i, &info) == 0 && info.severity == NND_DIAG_ERROR) found = 1;
+    if (!found) snprintf(err, err_size, "%s: not a value", what);
+    else if (info.line == 2 && info.col > 0)
+      snprintf(err, err_size, "%s: column %d: %s", what, info.col, info.message);
+    else snprintf(err, err_size, "%s: %s", what, info.message);
+    /* the text is line 2 of what was parsed; "at line 2" means "in it" */
+    char *at = found ? strstr(err, " at line 2") : NULL;
+    if (at) memmove(at, at + 10, strlen(at + 10) + 1);
+  }
+  goto done;
+oom:
+  snprintf(err, err_size, "%s: out of memory", what);
+done:
+  if (scanner) nnd_raw_lex_destroy(scanner);
+  free(st);
+  nnd_arena_free(&ast.arena);
+  nnd_ir_free(scratch);
+  nnd_diag_list_free(d);
+  free(src);
+  return rc;
+}
