@@ -45,6 +45,30 @@ char *nnd_data_path(const char *base_dir, const char *path) {
   return p;
 }
 
+/* 2 GiB: Fashion-MNIST's 47 MB and EMNIST's 550 MB of pixels fit with room
+   to spare, and no data file nnd is meant for comes near it; it is a
+   variable only so tests and fuzzers can lower it. */
+static size_t max_bytes = (size_t)1 << 31;
+
+size_t nnd_data_max_bytes(void) { return max_bytes; }
+
+void nnd_data_set_max_bytes(size_t bytes) { max_bytes = bytes; }
+
+const char *nnd_data_size_text(size_t bytes, char *buf, size_t n) {
+  static const char *unit[] = {"KiB", "MiB", "GiB", "TiB"};
+  int u = -1;
+  size_t v = bytes;
+  while (u < 3 && v >= 1024 && v % 1024 == 0) {
+    v /= 1024;
+    u++;
+  }
+  if (u >= 1)
+    snprintf(buf, n, "%zu bytes (%zu %s)", bytes, v, unit[u]);
+  else
+    snprintf(buf, n, "%zu bytes", bytes);
+  return buf;
+}
+
 int nnd_data_gz_fail(const char *path, int zerr, const char *zmsg, char *err, size_t err_size) {
   if (zerr == Z_ERRNO) return nnd_data_fail(err, err_size, "%s: %s", path, strerror(errno));
   size_t n = strlen(path);
@@ -86,6 +110,9 @@ void nnd_dataset_free(nnd_dataset *d) {
   free(d->bytes);
   free(d->values);
   free(d->labels);
+  free(d->label_file);
+  free(d->label_column);
+  free(d->lines);
   free(d);
 }
 

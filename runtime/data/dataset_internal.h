@@ -23,6 +23,12 @@ struct nnd_dataset {
   uint8_t *bytes;    /* IDX: n * features raw bytes, converted per batch */
   float *values;     /* CSV, synthetic: n * features unscaled values */
   float *labels;     /* n labels as floats (class index or target) */
+  /* Where a bad label is, for messages: the labels' own file when it is
+     not `name` (IDX), and for CSV the label column ("column 3 (\"y\")") and
+     the file line of every sample (blank lines and the header skipped). */
+  char *label_file;
+  char *label_column;
+  int64_t *lines;
   double scale;      /* factor on every feature value, applied per batch */
   /* For byte sources, byte * scale computed once: the batch copy becomes a
      table lookup and gives bit-identical results on every call. */
@@ -38,6 +44,9 @@ nnd_dataset *nnd_data_new(const char *name);
 __attribute__((format(printf, 3, 4)))
 #endif
 int nnd_data_fail(char *err, size_t err_size, const char *fmt, ...);
+
+/* "4096 bytes" or "2147483648 bytes (2 GiB)" into buf, for messages. */
+const char *nnd_data_size_text(size_t bytes, char *buf, size_t n);
 
 /* `path` resolved against base_dir (malloc'd): absolute paths and an empty
  * or NULL base_dir leave it as it is. NULL when out of memory. */
@@ -59,5 +68,63 @@ int nnd_data_csv_open(const nnd_value *call, const char *base_dir, nnd_dataset *
 int nnd_data_moons_open(const nnd_value *call, nnd_dataset **out, char *err, size_t err_size);
 int nnd_data_blobs_open(const nnd_value *call, nnd_dataset **out, char *err, size_t err_size);
 int nnd_data_xor_open(const nnd_value *call, nnd_dataset **out, char *err, size_t err_size);
+
+/* ------------------------------------------- limits and direct entries */
+
+/* The most bytes one data file may hold after decompression, and the most a
+ * loaded set may hold in memory (values or pixels, labels, row numbers):
+ * 2 GiB unless set. Checked before each allocation, so a small (or
+ * gzipped) file cannot make nnd allocate more. Tests and fuzzers lower it. */
+size_t nnd_data_max_bytes(void);
+void nnd_data_set_max_bytes(size_t bytes);
+
+/* The loaders without a data call or a model, for tests and fuzz harnesses.
+ * `name` is only used in messages. Each returns 0 with *out set, or -1 with
+ * a message and nothing allocated, exactly as nnd_dataset_open would.
+ *
+ * CSV text in memory (len bytes, need not be NUL-terminated; not gzipped):
+ * label, header, delimiter and scale as the csv() call takes them. */
+int nnd_data_csv_parse(const char *name, const char *text, size_t len, const char *label,
+                       int header, char delimiter, double scale, nnd_dataset **out, char *err,
+                       size_t err_size);
+/* A pair of IDX files in memory, each raw or gzipped (by its 1f 8b magic). */
+int nnd_data_idx_parse(const char *images_name, const void *images, size_t images_len,
+                       const char *labels_name, const void *labels, size_t labels_len,
+                       double scale, nnd_dataset **out, char *err, size_t err_size);
+/* File paths go through nnd_dataset_open with a csv(...) or idx(...) call,
+ * or these, which take the paths as they are (no base directory). */
+int nnd_data_csv_load(const char *path, const char *label, int header, char delimiter,
+                      double scale, nnd_dataset **out, char *err, size_t err_size);
+int nnd_data_idx_load(const char *images, const char *labels, double scale, nnd_dataset **out,
+                      char *err, size_t err_size);
+
+/* ------------------------------------------- limits and direct entries */
+
+/* The most bytes one data file may hold after decompression, and the most a
+ * loaded set may hold in memory (values or pixels, labels, row numbers):
+ * 2 GiB unless set. Checked before each allocation, so a small (or
+ * gzipped) file cannot make nnd allocate more. Tests and fuzzers lower it. */
+size_t nnd_data_max_bytes(void);
+void nnd_data_set_max_bytes(size_t bytes);
+
+/* The loaders without a data call or a model, for tests and fuzz harnesses.
+ * `name` is only used in messages. Each returns 0 with *out set, or -1 with
+ * a message and nothing allocated, exactly as nnd_dataset_open would.
+ *
+ * CSV text in memory (len bytes, need not be NUL-terminated; not gzipped):
+ * label, header, delimiter and scale as the csv() call takes them. */
+int nnd_data_csv_parse(const char *name, const char *text, size_t len, const char *label,
+                       int header, char delimiter, double scale, nnd_dataset **out, char *err,
+                       size_t err_size);
+/* A pair of IDX files in memory, each raw or gzipped (by its 1f 8b magic). */
+int nnd_data_idx_parse(const char *images_name, const void *images, size_t images_len,
+                       const char *labels_name, const void *labels, size_t labels_len,
+                       double scale, nnd_dataset **out, char *err, size_t err_size);
+/* File paths go through nnd_dataset_open with a csv(...) or idx(...) call,
+ * or these, which take the paths as they are (no base directory). */
+int nnd_data_csv_load(const char *path, const char *label, int header, char delimiter,
+                      double scale, nnd_dataset **out, char *err, size_t err_size);
+int nnd_data_idx_load(const char *images, const char *labels, double scale, nnd_dataset **out,
+                      char *err, size_t err_size);
 
 #endif

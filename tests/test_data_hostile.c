@@ -1,0 +1,218 @@
+/* test_data_hostile.c — data files written to hurt: bytes that end a C
+ * string, labels a kernel would trip over several steps later, images of
+ * the right size but the wrong shape, and small files that ask for huge
+ * allocations. Each must be refused when the data is opened and bound to
+ * a model, with a message naming the file and the row (and column). */
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+
+#include "data/dataset_internal.h"
+#include "data_fixtures.h"
+
+/* ------------------------------------------------------------ helpers */
+
+/* ---------------------------------------------------------------- CSV */
+
+static void test_csv_nul_byte(void) {
+  /* strchr-based parsing used to stop at the NUL: rows 3 and 4 vanished */
+  static const char text[] = "a,label\n1,0\n2\0,1\n3,1\n";
+  write_file("nul.csv", text, sizeof text - 1);
+  CU_ASSERT(csv_fails("nul.csv", "label", 1, ",", "nul.csv:3: ", "NUL byte"));
+  write_gz("nul.csv.gz", text, sizeof text - 1);
+  CU_ASSERT(csv_fails("nul.csv.gz", "label", 1, ",", "nul.csv.gz:3: ", "NUL byte"));
+}
+
+static void test_csv_duplicate_column(void) {
+  write_text("dup.csv", "a,label,label\n1,0,1\n");
+  CU_ASSERT(csv_fails("dup.csv", "label", 1, ",",
+                      "dup.csv:1: columns 2 and 3 are both named \"label\"", NULL));
+  write_text("dup2.csv", "a,b, a ,label\n1,2,3,0\n");
+  CU_ASSERT(csv_fails("dup2.csv", "label", 1, ",",
+                      "dup2.csv:1: columns 1 and 3 are both named \"a\"", NULL));
+}
+
+static void test_csv_non_finite(void) {
+  const char *bad[] = {"nan", "NaN", "-nan", "inf", "-inf", "Infinity", "1e400"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    char text[64];
+    snprintf(text, sizeof text, "a,b,label\n1,2,0\n3,%s,1\n", bad[i]);
+    write_text("nf.csv", text);
+    CU_ASSERT(csv_fails("nf.csv", "label", 1, ",", "nf.csv:3: column 2 (\"b\"): ", bad[i]));
+  }
+  write_text("nfl.csv", "a,b,label\n1,2,nan\n");
+  CU_ASSERT(csv_fails("nfl.csv", "label", 1, ",", "nfl.csv:2: column 3 (\"label\"): ", NULL));
+}
+
+/* The child runs `fn` with its address space capped at what it uses now
+ * plus `headroom` bytes; its exit status is fn's result (1 = pass). Under
+ * AddressSanitizer the cap would break the sanitizer's own reservations,
+ * so there fn runs uncapped (the plain build checks the allocation). */
+static int with_memory_cap(int (*fn)(void), long headroom) {
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0) return 0;
+  if (pid == 0) {
+#if !defined(__SANITIZE_ADDRESS__)
+    long pages = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f || fscanf(f, "%ld", &pages) != 1) _exit(3);
+    fclose(f);
+    rlim_t now = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE);
+    struct rlimit r = {now + (rlim_t)headroom, now + (rlim_t)headroom};
+    if (setrlimit(RLIMIT_AS, &r) != 0) _exit(4);
+#endif
+    _exit(fn() ? 0 : 1);
+  }
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid) return 0;
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static int open_wide_empty(void) {
+  return csv_fails("wide.csv", "label", 1, ",", "wide.csv: a header but no data rows", NULL);
+}
+
+static void test_csv_small_file_small_memory(void) {
+  /* 100,000 columns and 100,000 blank lines: 0.8 MB of file; sized as
+     lines x columns the buffer was 40 GB */
+  size_t cols = 100000, n = 0, cap = cols * 8 + 100000 + 16;
+  char *text = malloc(cap);
+  CU_ASSERT_FATAL(text != NULL);
+  for (size_t i = 0; i + 1 < cols; i++) n += (size_t)snprintf(text + n, cap - n, "c%zu,", i);
+  n += (size_t)snprintf(text + n, cap - n, "label\n");
+  memset(text + n, '\n', 100000);
+  write_file("wide.csv", text, n + 100000);
+  free(text);
+  CU_ASSERT(with_memory_cap(open_wide_empty, 256L << 20));
+}
+
+static int csv_text_over_cap(void) {
+  return csv_fails("cap.csv", "label", 1, ",", "cap.csv: more than 4096 bytes",
+                   "the most a data file may hold");
+}
+
+static int csv_values_over_cap(void) {
+  return csv_fails("vals.csv", "label", 1, ",", "vals.csv:",
+                   "more than the 4096 bytes a data set may hold in memory");
+}
+
+static void test_csv_size_cap(void) {
+  char text[8192];
+  size_t n = (size_t)snprintf(text, sizeof text, "a,b,c,d,e,f,g,label\n");
+  while (n + 16 < sizeof text) n += (size_t)snprintf(text + n, sizeof text - n, "0,0,0,0,0,0,0,0\n");
+  write_file("cap.csv", text, n);
+  write_gz("capz.csv", text, n);
+  /* 2400 bytes of text, 4 per value: more values than text */
+  write_file("vals.csv", text, 20 + 16 * 150);
+  size_t old = nnd_data_max_bytes();
+  nnd_data_set_max_bytes(4096);
+  CU_ASSERT(csv_text_over_cap());
+  CU_ASSERT(csv_fails("capz.csv", "label", 1, ",", "capz.csv: more than 4096 bytes", NULL));
+  CU_ASSERT(csv_values_over_cap());
+  nnd_data_set_max_bytes(old);
+  CU_ASSERT(old == (size_t)1 << 31);
+  tcall c;
+  nnd_dataset *d = open_ok(csv_call(&c, tmp("cap.csv"), "label", 1, ",", 1), "");
+  CU_ASSERT(nnd_dataset_size(d) == (int64_t)(n - 20) / 16);
+  nnd_dataset_free(d);
+}
+
+/* ---------------------------------------------------------------- IDX */
+
+static int idx_over_cap(void) {
+  return idx_fails("cap.gz", "lab25.idx", "cap.gz: 25 images of 784 pixels",
+                   "more than the 4096 bytes a data file may hold");
+}
+
+static void test_idx_sizes(void) {
+  write_good_pair();
+  /* dims whose product overflows 64 bits */
+  write_idx("ovf.idx", 0, 0x803, 3, (uint32_t[]){0xFFFFFFFFu, 0x7FFFFFFFu, 0x7FFFFFFFu}, PIX,
+            18);
+  write_idx("lab_ovf.idx", 0, 0x801, 1, (uint32_t[]){0xFFFFFFFFu}, LAB, 3);
+  CU_ASSERT(idx_fails("ovf.idx", "lab_ovf.idx", "ovf.idx: ", "too many"));
+  /* a raw file shorter than its header's claim: refused before reading */
+  write_idx("claim.idx", 0, 0x803, 3, (uint32_t[]){3, 30000, 30000}, PIX, 18);
+  CU_ASSERT(idx_fails("claim.idx", "lab.idx", "claim.idx: ",
+                      "truncated: 2700000000 bytes of image data expected, 18 found"));
+  /* gzip: the size is known only once decompressed, so a cap holds */
+  static unsigned char pix[25 * 784], lab[25];
+  write_idx("cap.gz", 1, 0x803, 3, (uint32_t[]){25, 28, 28}, pix, sizeof pix);
+  write_idx("lab25.idx", 0, 0x801, 1, (uint32_t[]){25}, lab, 25);
+  size_t old = nnd_data_max_bytes();
+  nnd_data_set_max_bytes(4096);
+  CU_ASSERT(idx_over_cap());
+  nnd_data_set_max_bytes(old);
+  tcall c;
+  nnd_dataset *d = open_ok(idx_call(&c, tmp("cap.gz"), tmp("lab25.idx"), 1), "");
+  CU_ASSERT(nnd_dataset_size(d) == 25);
+  nnd_dataset_free(d);
+}
+
+/* --------------------------------------------- entry points for fuzzing */
+
+static void test_memory_entry_points(void) {
+  const char text[] = "a,b,label\n1,2,0\n3,4,2\n";
+  nnd_dataset *d = NULL;
+  char err[256] = "";
+  /* not NUL-terminated: the parser is given a length */
+  CU_ASSERT_FATAL(nnd_data_csv_parse("mem.csv", text, sizeof text - 1, "label", 1, ',', 1, &d,
+                                     err, sizeof err) == 0);
+  CU_ASSERT(nnd_dataset_size(d) == 2 && nnd_dataset_classes(d) == 3);
+  CU_ASSERT(batch_is(d, 2, (int64_t[]){1, 0}, (float[]){3, 4, 1, 2}, (float[]){2, 0}));
+  nnd_dataset_free(d);
+  d = NULL;
+  CU_ASSERT(nnd_data_csv_parse("mem.csv", text, 3, "label", 1, ',', 1, &d, err, sizeof err) ==
+            -1);
+  CU_ASSERT(d == NULL && strstr(err, "mem.csv: ") != NULL);
+
+  /* IDX, raw and gzipped, from memory */
+  unsigned char img[16 + 18], lab[8 + 3];
+  const uint32_t iw[4] = {0x803, 3, 2, 3}, lw[2] = {0x801, 3};
+  for (int w = 0; w < 4; w++)
+    for (int k = 0; k < 4; k++) img[4 * w + k] = (unsigned char)(iw[w] >> (24 - 8 * k));
+  for (int w = 0; w < 2; w++)
+    for (int k = 0; k < 4; k++) lab[4 * w + k] = (unsigned char)(lw[w] >> (24 - 8 * k));
+  memcpy(img + 16, PIX, 18);
+  memcpy(lab + 8, LAB, 3);
+  unsigned char gz[256];
+  z_stream z = {0};
+  CU_ASSERT_FATAL(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) ==
+                  Z_OK);
+  z.next_in = img;
+  z.avail_in = sizeof img;
+  z.next_out = gz;
+  z.avail_out = sizeof gz;
+  CU_ASSERT_FATAL(deflate(&z, Z_FINISH) == Z_STREAM_END);
+  size_t gz_len = sizeof gz - z.avail_out;
+  deflateEnd(&z);
+  for (int g = 0; g < 2; g++) {
+    d = NULL;
+    int rc = nnd_data_idx_parse("mem-img", g ? gz : img, g ? gz_len : sizeof img, "mem-lab",
+                                lab, sizeof lab, 1, &d, err, sizeof err);
+    if (rc != 0) fprintf(stderr, "\nidx from memory: %s\n", err);
+    CU_ASSERT_FATAL(rc == 0);
+    CU_ASSERT(memcmp(nnd_dataset_image(d, 1), PIX + 6, 6) == 0);
+    nnd_dataset_free(d);
+  }
+  d = NULL;
+  CU_ASSERT(nnd_data_idx_parse("mem-img", gz, gz_len - 4, "mem-lab", lab, sizeof lab, 1, &d,
+                               err, sizeof err) == -1);
+  CU_ASSERT(d == NULL && strstr(err, "mem-img: truncated gzip data") != NULL);
+  CU_ASSERT(nnd_data_idx_parse("mem-img", img, sizeof img, "mem-lab", lab, 7, 1, &d, err,
+                               sizeof err) == -1);
+  CU_ASSERT(strstr(err, "mem-lab: truncated") != NULL);
+}
+
+void test_data_hostile_register(void) {
+  CU_pSuite s = CU_add_suite("data_hostile", suite_init, suite_clean);
+  CU_add_test(s, "csv NUL byte: refused at its line", test_csv_nul_byte);
+  CU_add_test(s, "csv duplicate column names: both named", test_csv_duplicate_column);
+  CU_add_test(s, "csv nan/inf values at file:line: column", test_csv_non_finite);
+  CU_add_test(s, "csv 100k columns x 100k blank lines: small memory",
+              test_csv_small_file_small_memory);
+  CU_add_test(s, "csv text and table size cap", test_csv_size_cap);
+  CU_add_test(s, "idx header sizes: overflow, file size, gzip cap", test_idx_sizes);
+  CU_add_test(s, "csv and idx from memory (fuzzing entry points)", test_memory_entry_points);
+}
