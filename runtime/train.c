@@ -50,17 +50,27 @@ int nnd_train_bind(const nnd_model *m, const nnd_dataset *d, nnd_data_binding *b
   memset(b, 0, sizeof *b);
   int64_t features = nnd_dataset_features(d);
   const char *source = nnd_dataset_name(d)[0] ? nnd_dataset_name(d) : "the synthetic data";
+  const nnd_node *misfit = NULL; /* as many values as a sample, another layout */
+  int binary = 0;
   for (int i = 0; i < m->n_nodes; i++) {
     const nnd_node *n = &m->nodes[i];
     if (n->kind != NND_NODE_INPUT) continue;
     if (n->type.dtype != NND_FLOAT && !b->target) {
       b->target = n->name;
       b->classes = n->type.dtype == NND_CLASS ? (int)n->type.classes : 2;
+      binary = n->type.dtype == NND_BINARY;
     } else if (n->type.dtype == NND_FLOAT && nnd_type_numel(&n->type) == features &&
                !b->features) {
-      b->features = n->name;
+      /* the data module says which shapes take its samples */
+      if (nnd_dataset_check_input(d, n->name, n->type.dim, n->type.ndim, NULL, 0) == 0)
+        b->features = n->name;
+      else if (!misfit)
+        misfit = n;
     }
   }
+  if (!b->features && misfit)
+    return nnd_dataset_check_input(d, misfit->name, misfit->type.dim, misfit->type.ndim, err,
+                                   err_size);
   if (!b->features) {
     snprintf(err, err_size, "%s: its samples have %lld values, but no float input of the "
                             "model has that many", source, (long long)features);
@@ -71,11 +81,10 @@ int nnd_train_bind(const nnd_model *m, const nnd_dataset *d, nnd_data_binding *b
              source);
     return -1;
   }
-  if (nnd_dataset_classes(d) > b->classes) {
-    snprintf(err, err_size, "%s has labels up to %d, but `%s` has %d classes", source,
-             nnd_dataset_classes(d) - 1, b->target, b->classes);
+  /* every label a class of the target, or an error naming its file and row
+     now rather than a kernel's "sample 8 of the batch" steps later */
+  if (nnd_dataset_check_labels(d, b->target, b->classes, binary, err, err_size) != 0)
     return -1;
-  }
   /* the prediction is what the loss on the target compares with it */
   for (int i = 0; i < m->n_losses; i++) {
     const nnd_node *l = &m->nodes[m->losses[i].node];

@@ -9,8 +9,55 @@
 
 #include "data/dataset_internal.h"
 #include "data_fixtures.h"
+#include "train.h"
 
 /* ------------------------------------------------------------ helpers */
+
+/* Open `call` and bind it to the model `src`: 0, or -1 with the message. */
+static int bind_to(const char *src, const nnd_value *call, char *err, size_t es) {
+  nnd_model *m = compile_ok(src);
+  CU_ASSERT_FATAL(m != NULL);
+  nnd_dataset *d = NULL;
+  nnd_data_binding b;
+  err[0] = '\0';
+  int rc = nnd_dataset_open(call, "", &d, err, es);
+  if (rc == 0) rc = nnd_train_bind(m, d, &b, err, es);
+  nnd_dataset_free(d);
+  nnd_model_free(m);
+  return rc;
+}
+
+/* Binding fails with both needles (b may be NULL) and without `absent`. */
+static int bind_fails(const char *src, const nnd_value *call, const char *a, const char *b,
+                      const char *absent) {
+  char err[1024];
+  int rc = bind_to(src, call, err, sizeof err);
+  int ok = rc == -1 && strstr(err, a) && (!b || strstr(err, b)) &&
+           (!absent || !strstr(err, absent));
+  if (!ok)
+    fprintf(stderr, "\nexpected a binding error with \"%s\" / \"%s\", got rc=%d: %s\n", a,
+            b ? b : "", rc, err);
+  return ok;
+}
+
+static int bind_ok(const char *src, const nnd_value *call) {
+  char err[1024];
+  int rc = bind_to(src, call, err, sizeof err);
+  if (rc != 0) fprintf(stderr, "\nunexpected binding error: %s\n", err);
+  return rc == 0;
+}
+
+static const char *CLASS3 =
+    "input x: [2]\ninput y: class[3]\nz = dense(x, units=3)\nloss cross_entropy(z, y)\n";
+static const char *BINARY =
+    "input x: [2]\ninput t: binary\nz = dense(x, units=1)\nloss binary_cross_entropy(z, t)\n";
+
+static int csv_bind_fails(const char *model, const char *file, const char *text,
+                          const char *a, const char *b) {
+  write_text(file, text);
+  tcall c;
+  return bind_fails(model, csv_call(&c, tmp(file), "label", 1, ",", 1), a, b, NULL);
+}
 
 /* ---------------------------------------------------------------- CSV */
 
@@ -42,6 +89,31 @@ static void test_csv_non_finite(void) {
   }
   write_text("nfl.csv", "a,b,label\n1,2,nan\n");
   CU_ASSERT(csv_fails("nfl.csv", "label", 1, ",", "nfl.csv:2: column 3 (\"label\"): ", NULL));
+}
+
+static void test_csv_labels_checked_at_bind(void) {
+  CU_ASSERT(csv_bind_fails(CLASS3, "neg.csv", "a,b,label\n1,2,0\n3,4,-1\n",
+                           "neg.csv:3: column 3 (\"label\"): label -1", "0..2"));
+  CU_ASSERT(csv_bind_fails(CLASS3, "half.csv", "a,b,label\n1,2,1.5\n3,4,0\n",
+                           "half.csv:2: column 3 (\"label\"): label 1.5", "`y`"));
+  /* blank lines count: the row is the file's line */
+  CU_ASSERT(csv_bind_fails(CLASS3, "big.csv", "a,b,label\n\n1,2,0\n\n3,4,3\n5,6,9\n",
+                           "big.csv:5: column 3 (\"label\"): label 3", "3 classes"));
+  CU_ASSERT(csv_bind_fails(CLASS3, "first.csv", "label,a,b\n7,1,2\n",
+                           "first.csv:2: column 1 (\"label\"): label 7", NULL));
+  CU_ASSERT(csv_bind_fails(BINARY, "bin.csv", "a,b,label\n1,2,0\n3,4,1\n5,6,2\n",
+                           "bin.csv:4: column 3 (\"label\"): label 2", "0 or 1"));
+  CU_ASSERT(csv_bind_fails(BINARY, "soft.csv", "a,b,label\n1,2,0.5\n",
+                           "soft.csv:2: column 3 (\"label\"): label 0.5", "0 or 1"));
+  /* without a header the label is the last column */
+  write_text("nh.csv", "1,2,0\n3,4,-2\n");
+  tcall c;
+  CU_ASSERT(bind_fails(CLASS3, csv_call(&c, tmp("nh.csv"), "label", 0, ",", 1),
+                       "nh.csv:2: column 3: label -2", NULL, NULL));
+  write_text("good.csv", "a,b,label\n1,2,0\n3,4,2\n");
+  CU_ASSERT(bind_ok(CLASS3, csv_call(&c, tmp("good.csv"), "label", 1, ",", 1)));
+  write_text("goodb.csv", "a,b,label\n1,2,0\n3,4,1\n");
+  CU_ASSERT(bind_ok(BINARY, csv_call(&c, tmp("goodb.csv"), "label", 1, ",", 1)));
 }
 
 /* The child runs `fn` with its address space capped at what it uses now
@@ -119,6 +191,51 @@ static void test_csv_size_cap(void) {
 }
 
 /* ---------------------------------------------------------------- IDX */
+
+/* A model whose image input has the per-sample shape `shape`. */
+static const char *image_model(const char *shape, char *buf, size_t n) {
+  snprintf(buf, n,
+           "input x: %s\ninput y: class[8]\nz = dense(flatten(x), units=8)\n"
+           "loss cross_entropy(z, y)\n",
+           shape);
+  return buf;
+}
+
+static void test_idx_shape_must_match(void) {
+  write_good_pair(); /* 3 images of 2x3 */
+  tcall c;
+  const nnd_value *call = idx_call(&c, tmp("img.idx"), tmp("lab.idx"), 1);
+  char src[256];
+  const char *fits[] = {"[2, 3]", "[1, 2, 3]", "[6]", "[2, 3, 1]", "[1, 6]"};
+  for (size_t i = 0; i < sizeof fits / sizeof *fits; i++)
+    CU_ASSERT(bind_ok(image_model(fits[i], src, sizeof src), call));
+  /* as many values, another layout: rows would silently become columns */
+  CU_ASSERT(bind_fails(image_model("[3, 2]", src, sizeof src), call, "img.idx: images of 2x3",
+                       "`x` is [3, 2]", NULL));
+  CU_ASSERT(bind_fails(image_model("[1, 3, 2]", src, sizeof src), call, "images of 2x3",
+                       "[1, 3, 2]", NULL));
+  /* the case: 14x56 images and a [1, 28, 28] input */
+  static unsigned char pix[2 * 14 * 56];
+  write_idx("wide.idx", 0, 0x803, 3, (uint32_t[]){2, 14, 56}, pix, sizeof pix);
+  write_idx("lab2.idx", 0, 0x801, 1, (uint32_t[]){2}, LAB, 2);
+  call = idx_call(&c, tmp("wide.idx"), tmp("lab2.idx"), 1);
+  CU_ASSERT(bind_fails(image_model("[1, 28, 28]", src, sizeof src), call,
+                       "images of 14x56", "[1, 28, 28]", NULL));
+  CU_ASSERT(bind_ok(image_model("[784]", src, sizeof src), call));
+  CU_ASSERT(bind_ok(image_model("[1, 14, 56]", src, sizeof src), call));
+}
+
+static void test_idx_label_names_labels_file(void) {
+  write_good_pair(); /* labels 2, 0, 7 */
+  tcall c;
+  const nnd_value *call = idx_call(&c, tmp("img.idx"), tmp("lab.idx"), 1);
+  CU_ASSERT(bind_fails("input x: [2, 3]\ninput y: class[5]\nz = dense(flatten(x), units=5)\n"
+                       "loss cross_entropy(z, y)\n",
+                       call, "lab.idx: sample 3: label 7", "`y` has 5 classes", "img.idx"));
+  CU_ASSERT(bind_fails("input x: [2, 3]\ninput t: binary\nz = dense(flatten(x), units=1)\n"
+                       "loss binary_cross_entropy(z, t)\n",
+                       call, "lab.idx: sample 1: label 2", "0 or 1", "img.idx"));
+}
 
 static int idx_over_cap(void) {
   return idx_fails("cap.gz", "lab25.idx", "cap.gz: 25 images of 784 pixels",
@@ -210,9 +327,12 @@ void test_data_hostile_register(void) {
   CU_add_test(s, "csv NUL byte: refused at its line", test_csv_nul_byte);
   CU_add_test(s, "csv duplicate column names: both named", test_csv_duplicate_column);
   CU_add_test(s, "csv nan/inf values at file:line: column", test_csv_non_finite);
+  CU_add_test(s, "csv labels checked against the target at bind", test_csv_labels_checked_at_bind);
   CU_add_test(s, "csv 100k columns x 100k blank lines: small memory",
               test_csv_small_file_small_memory);
   CU_add_test(s, "csv text and table size cap", test_csv_size_cap);
+  CU_add_test(s, "idx images must have the input's layout", test_idx_shape_must_match);
+  CU_add_test(s, "idx bad label names the labels file", test_idx_label_names_labels_file);
   CU_add_test(s, "idx header sizes: overflow, file size, gzip cap", test_idx_sizes);
   CU_add_test(s, "csv and idx from memory (fuzzing entry points)", test_memory_entry_points);
 }
