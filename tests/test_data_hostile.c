@@ -267,6 +267,27 @@ static void test_idx_sizes(void) {
   nnd_dataset_free(d);
 }
 
+/* ---------------------------------------------------------- synthetic */
+
+static void test_synthetic_size_cap(void) {
+  size_t old = nnd_data_max_bytes();
+  nnd_data_set_max_bytes(4096);
+  tcall c;
+  begin(&c, "moons");
+  put(&c, "n", num(1000));
+  /* 1000 samples: 8000 bytes of values and 4000 of labels */
+  CU_ASSERT(open_fails(&c.call, "moons: 1000 samples of 2 values need 12000 bytes",
+                       "more than the 4096 bytes a data set may hold"));
+  nnd_data_set_max_bytes(old);
+  /* the 2 GiB default: blobs(n=1e9, features=1000) asked for 4 TB */
+  begin(&c, "blobs");
+  put(&c, "n", num(1e9));
+  put(&c, "centers", num(2));
+  put(&c, "features", num(1000));
+  CU_ASSERT(open_fails(&c.call, "blobs: 1000000000 samples of 1000 values need",
+                       "2147483648 bytes (2 GiB)"));
+}
+
 /* --------------------------------------------- entry points for fuzzing */
 
 static void test_memory_entry_points(void) {
@@ -334,5 +355,6 @@ void test_data_hostile_register(void) {
   CU_add_test(s, "idx images must have the input's layout", test_idx_shape_must_match);
   CU_add_test(s, "idx bad label names the labels file", test_idx_label_names_labels_file);
   CU_add_test(s, "idx header sizes: overflow, file size, gzip cap", test_idx_sizes);
+  CU_add_test(s, "synthetic sets within the size cap", test_synthetic_size_cap);
   CU_add_test(s, "csv and idx from memory (fuzzing entry points)", test_memory_entry_points);
 }
