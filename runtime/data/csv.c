@@ -15,8 +15,18 @@
  *   no names, so the label is the last column; `label` must then keep its
  *   default "label", and any other value is refused rather than guessed at.
  * - Labels that are all non-negative integers are class indices (classes =
- *   max + 1); anything else is a regression target (classes = 0).
- * - The file may be gzipped (zlib reads plain files unchanged). */
+ *   max + 1); anything else is a regression target (classes = 0). Binding
+ *   to a model's class or binary input (nnd_dataset_check_labels) then
+ *   refuses any label that is not one of its classes, at file:line and
+ *   column: every sample keeps its line for that.
+ * - Column names are unique: two of one name are refused, naming both.
+ * - A NUL byte is refused at its line: the file is not text.
+ * - The file may be gzipped (zlib reads plain files unchanged).
+ *
+ * Limits, each an error naming the file: at most 2^20 columns, at most
+ * nnd_data_max_bytes (2 GiB) of text after decompression, and as much for
+ * the table in memory (4 bytes a value, 4 a label, 8 a line number). The
+ * table grows with the rows parsed, never by what the text claims. */
 #include <errno.h>
 #include <float.h>
 #include <limits.h>

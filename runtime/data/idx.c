@@ -13,7 +13,13 @@
  * the data is all there, that there is nothing after it (trailing bytes are
  * refused: they mean the header's count is wrong or two files were
  * concatenated, and training on a silently cut set is worse than an error),
- * and that images and labels have as many samples. */
+ * and that images and labels have as many samples.
+ *
+ * Sizes are checked before anything is allocated: the dims' product for
+ * overflow, a raw file's size against what its header announces (a
+ * truncation), and each file's data against nnd_data_max_bytes (2 GiB).
+ * A gzip's size shows only while it is decompressed, so its buffer grows
+ * with what arrives, up to what the header announces and the cap allows. */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
