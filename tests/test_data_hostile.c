@@ -59,6 +59,31 @@ static int csv_bind_fails(const char *model, const char *file, const char *text,
   return bind_fails(model, csv_call(&c, tmp(file), "label", 1, ",", 1), a, b, NULL);
 }
 
+/* The child runs `fn` with its address space capped at what it uses now
+ * plus `headroom` bytes; its exit status is fn's result (1 = pass). Under
+ * AddressSanitizer the cap would break the sanitizer's own reservations,
+ * so there fn runs uncapped (the plain build checks the allocation). */
+static int with_memory_cap(int (*fn)(void), long headroom) {
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0) return 0;
+  if (pid == 0) {
+#if !defined(__SANITIZE_ADDRESS__)
+    long pages = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f || fscanf(f, "%ld", &pages) != 1) _exit(3);
+    fclose(f);
+    rlim_t now = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE);
+    struct rlimit r = {now + (rlim_t)headroom, now + (rlim_t)headroom};
+    if (setrlimit(RLIMIT_AS, &r) != 0) _exit(4);
+#endif
+    _exit(fn() ? 0 : 1);
+  }
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid) return 0;
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 /* ---------------------------------------------------------------- CSV */
 
 static void test_csv_nul_byte(void) {
@@ -69,6 +94,15 @@ static void test_csv_nul_byte(void) {
   write_gz("nul.csv.gz", text, sizeof text - 1);
   CU_ASSERT(csv_fails("nul.csv.gz", "label", 1, ",", "nul.csv.gz:3: ", "NUL byte"));
 }
+
+static int open_dev_zero(void) {
+  tcall c;
+  return open_fails(csv_call(&c, "/dev/zero", "label", 1, ",", 1), "/dev/zero:1: ", "NUL byte");
+}
+
+/* An endless source of NULs is refused at its first block, not read up
+ * to the 2 GiB cap first. */
+static void test_csv_dev_zero(void) { CU_ASSERT(with_memory_cap(open_dev_zero, 256L << 20)); }
 
 static void test_csv_duplicate_column(void) {
   write_text("dup.csv", "a,label,label\n1,0,1\n");
@@ -114,31 +148,6 @@ static void test_csv_labels_checked_at_bind(void) {
   CU_ASSERT(bind_ok(CLASS3, csv_call(&c, tmp("good.csv"), "label", 1, ",", 1)));
   write_text("goodb.csv", "a,b,label\n1,2,0\n3,4,1\n");
   CU_ASSERT(bind_ok(BINARY, csv_call(&c, tmp("goodb.csv"), "label", 1, ",", 1)));
-}
-
-/* The child runs `fn` with its address space capped at what it uses now
- * plus `headroom` bytes; its exit status is fn's result (1 = pass). Under
- * AddressSanitizer the cap would break the sanitizer's own reservations,
- * so there fn runs uncapped (the plain build checks the allocation). */
-static int with_memory_cap(int (*fn)(void), long headroom) {
-  fflush(NULL);
-  pid_t pid = fork();
-  if (pid < 0) return 0;
-  if (pid == 0) {
-#if !defined(__SANITIZE_ADDRESS__)
-    long pages = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (!f || fscanf(f, "%ld", &pages) != 1) _exit(3);
-    fclose(f);
-    rlim_t now = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE);
-    struct rlimit r = {now + (rlim_t)headroom, now + (rlim_t)headroom};
-    if (setrlimit(RLIMIT_AS, &r) != 0) _exit(4);
-#endif
-    _exit(fn() ? 0 : 1);
-  }
-  int status = 0;
-  if (waitpid(pid, &status, 0) != pid) return 0;
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 static int open_wide_empty(void) {
@@ -346,6 +355,7 @@ static void test_memory_entry_points(void) {
 void test_data_hostile_register(void) {
   CU_pSuite s = CU_add_suite("data_hostile", suite_init, suite_clean);
   CU_add_test(s, "csv NUL byte: refused at its line", test_csv_nul_byte);
+  CU_add_test(s, "csv /dev/zero: refused at the first NUL", test_csv_dev_zero);
   CU_add_test(s, "csv duplicate column names: both named", test_csv_duplicate_column);
   CU_add_test(s, "csv nan/inf values at file:line: column", test_csv_non_finite);
   CU_add_test(s, "csv labels checked against the target at bind", test_csv_labels_checked_at_bind);

@@ -84,6 +84,9 @@ static int read_all(const char *path, char **buf, size_t *len, char *err, size_t
     }
     if (r == 0) break;
     n += (size_t)r;
+    /* not text: stop here, csv_parse names the place (/dev/zero would
+       otherwise be read up to the cap) */
+    if (memchr(b + n - (size_t)r, '\0', (size_t)r)) break;
   }
   gzclose(gz);
   if (rc != 0) {
