@@ -168,6 +168,23 @@ static void test_csv_small_file_small_memory(void) {
   CU_ASSERT(with_memory_cap(open_wide_empty, 256L << 20));
 }
 
+static int open_newlines_gz(void) {
+  return csv_fails("nl.csv.gz", "label", 1, ",", "nl.csv.gz: a header but no data rows", NULL);
+}
+
+/* 128 MB of blank lines in a gzip of about 128 KB: read a block at a time,
+ * not whole, so they cost a block of memory. */
+static void test_csv_gzip_of_newlines(void) {
+  gzFile g = gzopen(tmp("nl.csv.gz"), "wb9");
+  CU_ASSERT_FATAL(g != NULL);
+  CU_ASSERT(gzwrite(g, "a,label\n", 8) == 8);
+  static char block[1 << 20];
+  memset(block, '\n', sizeof block);
+  for (int i = 0; i < 128; i++) CU_ASSERT(gzwrite(g, block, sizeof block) == (int)sizeof block);
+  gzclose(g);
+  CU_ASSERT(with_memory_cap(open_newlines_gz, 48L << 20));
+}
+
 static int csv_text_over_cap(void) {
   return csv_fails("cap.csv", "label", 1, ",", "cap.csv: more than 4096 bytes",
                    "the most a data file may hold");
@@ -361,6 +378,7 @@ void test_data_hostile_register(void) {
   CU_add_test(s, "csv labels checked against the target at bind", test_csv_labels_checked_at_bind);
   CU_add_test(s, "csv 100k columns x 100k blank lines: small memory",
               test_csv_small_file_small_memory);
+  CU_add_test(s, "csv gzip of 128 MB of newlines: small memory", test_csv_gzip_of_newlines);
   CU_add_test(s, "csv text and table size cap", test_csv_size_cap);
   CU_add_test(s, "idx images must have the input's layout", test_idx_shape_must_match);
   CU_add_test(s, "idx bad label names the labels file", test_idx_label_names_labels_file);

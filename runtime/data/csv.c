@@ -26,7 +26,8 @@
  * Limits, each an error naming the file: at most 2^20 columns, at most
  * nnd_data_max_bytes (2 GiB) of text after decompression, and as much for
  * the table in memory (4 bytes a value, 4 a label, 8 a line number). The
- * table grows with the rows parsed, never by what the text claims. */
+ * text is read a block at a time (lines.c), and the table grows with the
+ * rows parsed, never by what the text claims. */
 #include <errno.h>
 #include <float.h>
 #include <limits.h>
@@ -37,84 +38,6 @@
 #include <zlib.h>
 
 #include "dataset_internal.h"
-
-/* The whole file, NUL-terminated, in *buf: at most nnd_data_max_bytes of
- * it, which for a gzip is the decompressed size (the only one there is). */
-static int read_all(const char *path, char **buf, size_t *len, char *err, size_t es) {
-  *buf = NULL;
-  *len = 0;
-  errno = 0;
-  gzFile gz = gzopen(path, "rb");
-  if (!gz) return nnd_data_fail(err, es, "%s: %s", path, errno ? strerror(errno) : "out of memory");
-  const size_t limit = nnd_data_max_bytes();
-  size_t cap = 1 << 16, n = 0;
-  char *b = malloc(cap);
-  int rc = 0;
-  for (;;) {
-    if (!b) {
-      rc = nnd_data_fail(err, es, "%s: out of memory", path);
-      break;
-    }
-    if (n > limit) {
-      char text[64];
-      rc = nnd_data_fail(err, es, "%s: more than %s of text, the most a data file may hold",
-                         path, nnd_data_size_text(limit, text, sizeof text));
-      break;
-    }
-    if (cap - n < 2) {
-      /* one byte past the limit is enough to know it is passed */
-      size_t ncap = cap > SIZE_MAX / 2 ? SIZE_MAX : cap * 2;
-      if (limit < SIZE_MAX - 2 && ncap > limit + 2) ncap = limit + 2;
-      char *nb = ncap > cap ? realloc(b, ncap) : NULL;
-      if (!nb) {
-        free(b);
-        b = NULL;
-        continue; /* reports out of memory above */
-      }
-      b = nb;
-      cap = ncap;
-    }
-    size_t want = cap - n - 1 > (1u << 30) ? (1u << 30) : cap - n - 1;
-    int r = gzread(gz, b + n, (unsigned)want);
-    int zerr = Z_OK;
-    const char *msg = gzerror(gz, &zerr);
-    if (r < 0 || zerr != Z_OK) {
-      rc = nnd_data_gz_fail(path, zerr, msg, err, es);
-      break;
-    }
-    if (r == 0) break;
-    n += (size_t)r;
-    /* not text: stop here, csv_parse names the place (/dev/zero would
-       otherwise be read up to the cap) */
-    if (memchr(b + n - (size_t)r, '\0', (size_t)r)) break;
-  }
-  gzclose(gz);
-  if (rc != 0) {
-    free(b);
-    return -1;
-  }
-  b[n] = '\0';
-  *buf = b;
-  *len = n;
-  return 0;
-}
-
-/* The next line of *p (NUL-terminated in place, without its \n or \r\n),
- * or NULL at the end. */
-static char *next_line(char **p) {
-  char *s = *p;
-  if (!s || !*s) return NULL;
-  char *e = strchr(s, '\n');
-  if (e) {
-    *e = '\0';
-    *p = e + 1;
-  } else {
-    *p = NULL;
-  }
-  size_t n = strlen(s);
-  if (n > 0 && s[n - 1] == '\r') s[n - 1] = '\0';
-  return s;
-}
 
 static int is_blank(const char *s) {
   while (*s == ' ' || *s == '\t' || *s == '\r') s++;
@@ -272,24 +195,6 @@ static int check_options(const char *label, int header, char delim, double scale
   return 0;
 }
 
-/* A NUL would end every string function's view of the text: refused where
- * it is rather than taken for the end of the data. */
-static int check_text(const char *path, const char *text, size_t len, char *err, size_t es) {
-  const char *z = memchr(text, '\0', len);
-  if (!z) return 0;
-  int64_t line = 1;
-  const char *start = text;
-  for (const char *p = text; p < z; p++)
-    if (*p == '\n') {
-      line++;
-      start = p + 1;
-    }
-  return nnd_data_fail(err, es,
-                       "%s:%lld: a NUL byte at character %lld of the line: a CSV file is "
-                       "text, and this one is not",
-                       path, (long long)line, (long long)(z - start + 1));
-}
-
 /* The table being filled: it grows with the rows actually parsed, never
  * by what the text claims, within nnd_data_max_bytes. */
 typedef struct {
@@ -329,31 +234,25 @@ static int rows_reserve(rows *r, const char *path, int64_t line, char *err, size
    for, and it keeps the per-column arrays (pointers, names) small. */
 #define CSV_MAX_COLUMNS (1 << 20)
 
-/* Parse `text` (len bytes, NUL-terminated, modified in place) read from
- * `path`; see the file comment for the rules. */
-static int csv_parse(const char *path, char *text, size_t len, const char *label, int header,
-                     char delim, double scale, nnd_dataset **out, char *err, size_t es) {
-  char **fields = NULL, *label_column = NULL;
-  rows r = {0};
+/* Parse the lines of r (a file's or a buffer's, r->path naming it); see
+ * the file comment for the rules. */
+static int csv_parse(nnd_lines *r, const char *label, int header, char delim, double scale,
+                     nnd_dataset **out, char *err, size_t es) {
+  const char *path = r->path;
+  char **fields = NULL, *label_column = NULL, *names_line = NULL;
+  rows t_rows = {0};
   nnd_dataset *d = NULL;
   table t = {.path = path};
-  int rc = -1;
-  if (check_text(path, text, len, err, es) != 0) goto done;
-
-  char *cursor = text;
-  if (len >= 3 && (unsigned char)cursor[0] == 0xEF && (unsigned char)cursor[1] == 0xBB &&
-      (unsigned char)cursor[2] == 0xBF)
-    cursor += 3;
-  int64_t line_no = 0;
+  int rc = -1, got_line;
   char *line = NULL;
-  do {
-    line = next_line(&cursor);
-    line_no++;
-  } while (line && is_blank(line));
-  if (!line) {
+  while ((got_line = nnd_lines_next(r, &line, err, es)) == 1 && is_blank(line)) {
+  }
+  if (got_line < 0) goto done;
+  if (!got_line) {
     nnd_data_fail(err, es, "%s: the file is empty", path);
     goto done;
   }
+  int64_t line_no = r->line;
   /* the first line fixes the column count; it is re-split below when it
      is data, so count on a copy */
   char *first = strdup(line);
@@ -376,7 +275,13 @@ static int csv_parse(const char *path, char *text, size_t len, const char *label
   }
   int label_col = t.ncols - 1;
   if (header) {
-    split(line, delim, fields, t.ncols);
+    /* the names outlive the line the reader hands out */
+    names_line = strdup(line);
+    if (!names_line) {
+      nnd_data_fail(err, es, "%s: out of memory", path);
+      goto done;
+    }
+    split(names_line, delim, fields, t.ncols);
     for (int c = 0; c < t.ncols; c++) {
       char *name = clean(fields[c]);
       if (!name) {
@@ -388,7 +293,6 @@ static int csv_parse(const char *path, char *text, size_t len, const char *label
       }
       fields[c] = name;
     }
-    /* the names point into `text`, which outlives the parse */
     t.names = malloc((size_t)t.ncols * sizeof *t.names);
     if (!t.names) {
       nnd_data_fail(err, es, "%s: out of memory", path);
@@ -410,15 +314,16 @@ static int csv_parse(const char *path, char *text, size_t len, const char *label
     nnd_data_fail(err, es, "%s: out of memory", path);
     goto done;
   }
-  r.features = t.ncols - 1;
+  t_rows.features = t.ncols - 1;
 
   double max_label = 0;
   int classes = 1; /* stays >0 while every label is a non-negative integer */
   for (;;) {
     if (!line) {
-      line = next_line(&cursor);
-      if (!line) break;
-      line_no++;
+      got_line = nnd_lines_next(r, &line, err, es);
+      if (got_line < 0) goto done;
+      if (!got_line) break;
+      line_no = r->line;
     }
     if (!is_blank(line)) {
       int got = split(line, delim, fields, t.ncols);
@@ -434,18 +339,18 @@ static int csv_parse(const char *path, char *text, size_t len, const char *label
                       header ? "the header" : "the first row");
         goto done;
       }
-      if (rows_reserve(&r, path, line_no, err, es) != 0 ||
-          parse_row(&t, fields, label_col, line_no, r.values + r.n * r.features, &r.labels[r.n],
+      if (rows_reserve(&t_rows, path, line_no, err, es) != 0 ||
+          parse_row(&t, fields, label_col, line_no, t_rows.values + t_rows.n * t_rows.features, &t_rows.labels[t_rows.n],
                     err, es) != 0)
         goto done;
-      const double lv = r.labels[r.n];
+      const double lv = t_rows.labels[t_rows.n];
       if (lv < 0 || lv != floor(lv) || lv >= INT_MAX) classes = 0;
       if (lv > max_label) max_label = lv;
-      r.lines[r.n++] = line_no;
+      t_rows.lines[t_rows.n++] = line_no;
     }
     line = NULL;
   }
-  if (r.n == 0) {
+  if (t_rows.n == 0) {
     nnd_data_fail(err, es, "%s: a header but no data rows", path);
     goto done;
   }
@@ -454,25 +359,26 @@ static int csv_parse(const char *path, char *text, size_t len, const char *label
     nnd_data_fail(err, es, "%s: out of memory", path);
     goto done;
   }
-  d->n = r.n;
-  d->features = r.features;
+  d->n = t_rows.n;
+  d->features = t_rows.features;
   d->classes = classes ? (int)max_label + 1 : 0;
   d->scale = scale;
-  d->values = r.values;
-  d->labels = r.labels;
-  d->lines = r.lines;
+  d->values = t_rows.values;
+  d->labels = t_rows.labels;
+  d->lines = t_rows.lines;
   d->label_column = label_column;
-  r.values = r.labels = NULL;
-  r.lines = NULL;
+  t_rows.values = t_rows.labels = NULL;
+  t_rows.lines = NULL;
   label_column = NULL;
   *out = d;
   rc = 0;
 done:
+  free(names_line);
   free(fields);
   free(t.names);
-  free(r.values);
-  free(r.labels);
-  free(r.lines);
+  free(t_rows.values);
+  free(t_rows.labels);
+  free(t_rows.lines);
   free(label_column);
   return rc;
 }
@@ -484,17 +390,10 @@ int nnd_data_csv_parse(const char *name, const char *text, size_t len, const cha
   if (!out || !name || (!text && len > 0)) return nnd_data_fail(err, es, "csv: no text");
   if (!label) label = "label";
   if (check_options(label, header, delim, scale, err, es) != 0) return -1;
-  if (len > nnd_data_max_bytes()) {
-    char limit[64];
-    return nnd_data_fail(err, es, "%s: more than %s of text, the most a data file may hold",
-                         name, nnd_data_size_text(nnd_data_max_bytes(), limit, sizeof limit));
-  }
-  char *copy = malloc(len + 1);
-  if (!copy) return nnd_data_fail(err, es, "%s: out of memory", name);
-  if (len) memcpy(copy, text, len);
-  copy[len] = '\0';
-  int rc = csv_parse(name, copy, len, label, header, delim, scale, out, err, es);
-  free(copy);
+  nnd_lines r;
+  nnd_lines_mem(&r, name, text, len);
+  int rc = csv_parse(&r, label, header, delim, scale, out, err, es);
+  nnd_lines_close(&r);
   return rc;
 }
 
@@ -504,11 +403,10 @@ int nnd_data_csv_load(const char *path, const char *label, int header, char deli
   if (!out || !path) return nnd_data_fail(err, es, "csv: no file");
   if (!label) label = "label";
   if (check_options(label, header, delim, scale, err, es) != 0) return -1;
-  char *text = NULL;
-  size_t len = 0;
-  if (read_all(path, &text, &len, err, es) != 0) return -1;
-  int rc = csv_parse(path, text, len, label, header, delim, scale, out, err, es);
-  free(text);
+  nnd_lines r;
+  if (nnd_lines_open(&r, path, err, es) != 0) return -1;
+  int rc = csv_parse(&r, label, header, delim, scale, out, err, es);
+  nnd_lines_close(&r);
   return rc;
 }
 
