@@ -227,6 +227,15 @@ static int open_sources(run *r, char *err, size_t err_size) {
   if (nnd_dataset_open(&data->value, r->m->dir, &r->train, err, err_size) != 0) return -1;
   if (test && nnd_dataset_open(&test->value, r->m->dir, &r->test, err, err_size) != 0) return -1;
   if (nnd_train_bind(r->m, r->train, &r->bind, err, err_size) != 0) return -1;
+  /* the test set is checked as the data is (shapes, labels), now rather
+     than by a kernel after an epoch of training, and must feed the same
+     input */
+  nnd_data_binding test_bind;
+  if (r->test && nnd_train_bind(r->m, r->test, &test_bind, err, err_size) != 0) return -1;
+  if (r->test && strcmp(test_bind.features, r->bind.features) != 0)
+    return snprintf(err, err_size, "%s: its samples would feed `%s`, but the data's feed `%s`",
+                    nnd_dataset_name(r->test), test_bind.features, r->bind.features),
+           -1;
   int64_t n = nnd_dataset_size(r->train);
   r->order = malloc((size_t)(n + 1) * sizeof *r->order);
   r->epoch_order = malloc((size_t)(n + 1) * sizeof *r->epoch_order);

@@ -59,6 +59,41 @@ static int csv_bind_fails(const char *model, const char *file, const char *text,
   return bind_fails(model, csv_call(&c, tmp(file), "label", 1, ",", 1), a, b, NULL);
 }
 
+static int epochs_seen;
+static void count_epoch(const nnd_epoch_stats *e, void *user) {
+  (void)e;
+  (void)user;
+  epochs_seen++;
+}
+
+/* The test set is bound as the training set is: its bad label is named
+ * before the first step, not met by a kernel after an epoch of training. */
+static void test_test_set_checked_before_training(void) {
+  write_text("tr.csv", "a,b,label\n1,2,0\n3,4,1\n");
+  write_text("te.csv", "a,b,label\n1,2,0\n3,4,5\n");
+  char src[512], err[1024] = "";
+  snprintf(src, sizeof src,
+           "input x: [2]\ninput y: class[3]\nz = dense(x, units=3)\nloss cross_entropy(z, y)\n"
+           "train {\n  data = csv(\"%s\")\n  test = csv(\"%s\")\n  epochs = 1\n  batch = 2\n}\n",
+           tmp("tr.csv"), tmp("te.csv"));
+  nnd_model *m = compile_ok(src);
+  CU_ASSERT_FATAL(m != NULL);
+  nnd_session *s = NULL;
+  int rc = nnd_session_new(m, NULL, &s, err, sizeof err);
+  if (rc == 0) {
+    volatile int stop = 0;
+    nnd_train_options o = {NULL, NULL, NULL, count_epoch, NULL, &stop, 0};
+    epochs_seen = 0;
+    rc = nnd_train(s, m, &o, err, sizeof err);
+  }
+  if (rc != -1 || !strstr(err, "te.csv:3: column 3 (\"label\"): label 5"))
+    fprintf(stderr, "\nexpected te.csv:3's label 5 refused, got rc=%d: %s\n", rc, err);
+  CU_ASSERT(rc == -1 && strstr(err, "te.csv:3: column 3 (\"label\"): label 5") != NULL);
+  CU_ASSERT_EQUAL(epochs_seen, 0);
+  nnd_session_free(s);
+  nnd_model_free(m);
+}
+
 /* The child runs `fn` with its address space capped at what it uses now
  * plus `headroom` bytes; its exit status is fn's result (1 = pass). Under
  * AddressSanitizer the cap would break the sanitizer's own reservations,
@@ -369,8 +404,16 @@ static void test_memory_entry_points(void) {
   CU_ASSERT(strstr(err, "mem-lab: truncated") != NULL);
 }
 
+/* The fixtures' directory, and the built plugins for the one test that
+ * trains. */
+static int hostile_init(void) {
+  const char *plugins = NND_TEST_BUILDDIR "/plugins/.libs";
+  nnd_load_plugins(&plugins, 1);
+  return suite_init();
+}
+
 void test_data_hostile_register(void) {
-  CU_pSuite s = CU_add_suite("data_hostile", suite_init, suite_clean);
+  CU_pSuite s = CU_add_suite("data_hostile", hostile_init, suite_clean);
   CU_add_test(s, "csv NUL byte: refused at its line", test_csv_nul_byte);
   CU_add_test(s, "csv /dev/zero: refused at the first NUL", test_csv_dev_zero);
   CU_add_test(s, "csv duplicate column names: both named", test_csv_duplicate_column);
@@ -378,6 +421,7 @@ void test_data_hostile_register(void) {
   CU_add_test(s, "csv labels checked against the target at bind", test_csv_labels_checked_at_bind);
   CU_add_test(s, "csv 100k columns x 100k blank lines: small memory",
               test_csv_small_file_small_memory);
+  CU_add_test(s, "the test set is checked before training", test_test_set_checked_before_training);
   CU_add_test(s, "csv gzip of 128 MB of newlines: small memory", test_csv_gzip_of_newlines);
   CU_add_test(s, "csv text and table size cap", test_csv_size_cap);
   CU_add_test(s, "idx images must have the input's layout", test_idx_shape_must_match);
