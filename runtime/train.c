@@ -54,17 +54,27 @@ int nnd_train_bind(const nnd_model *m, const nnd_dataset *d, nnd_data_binding *b
   memset(b, 0, sizeof *b);
   int64_t features = nnd_dataset_features(d);
   const char *source = nnd_dataset_name(d)[0] ? nnd_dataset_name(d) : "the synthetic data";
+  const nnd_node *misfit = NULL; /* as many values as a sample, another layout */
+  int binary = 0;
   for (int i = 0; i < m->n_nodes; i++) {
     const nnd_node *n = &m->nodes[i];
     if (n->kind != NND_NODE_INPUT) continue;
     if (n->type.dtype != NND_FLOAT && !b->target) {
       b->target = n->name;
       b->classes = n->type.dtype == NND_CLASS ? (int)n->type.classes : 2;
+      binary = n->type.dtype == NND_BINARY;
     } else if (n->type.dtype == NND_FLOAT && nnd_type_numel(&n->type) == features &&
                !b->features) {
-      b->features = n->name;
+      /* the data module says which shapes take its samples */
+      if (nnd_dataset_check_input(d, n->name, n->type.dim, n->type.ndim, NULL, 0) == 0)
+        b->features = n->name;
+      else if (!misfit)
+        misfit = n;
     }
   }
+  if (!b->features && misfit)
+    return nnd_dataset_check_input(d, misfit->name, misfit->type.dim, misfit->type.ndim, err,
+                                   err_size);
   if (!b->features) {
     snprintf(err, err_size, "%s: its samples have %lld values, but no float input of the "
                             "model has that many", source, (long long)features);
@@ -75,11 +85,10 @@ int nnd_train_bind(const nnd_model *m, const nnd_dataset *d, nnd_data_binding *b
              source);
     return -1;
   }
-  if (nnd_dataset_classes(d) > b->classes) {
-    snprintf(err, err_size, "%s has labels up to %d, but `%s` has %d classes", source,
-             nnd_dataset_classes(d) - 1, b->target, b->classes);
+  /* every label a class of the target, or an error naming its file and row
+     now rather than a kernel's "sample 8 of the batch" steps later */
+  if (nnd_dataset_check_labels(d, b->target, b->classes, binary, err, err_size) != 0)
     return -1;
-  }
   /* the prediction is what the loss on the target compares with it */
   nnd_prediction p;
   if (nnd_model_prediction(m, b->target, &p) == 0) {
@@ -215,6 +224,15 @@ static int open_sources(run *r, char *err, size_t err_size) {
   if (nnd_dataset_open(&data->value, r->m->dir, &r->train, err, err_size) != 0) return -1;
   if (test && nnd_dataset_open(&test->value, r->m->dir, &r->test, err, err_size) != 0) return -1;
   if (nnd_train_bind(r->m, r->train, &r->bind, err, err_size) != 0) return -1;
+  /* the test set is checked as the data is (shapes, labels), now rather
+     than by a kernel after an epoch of training, and must feed the same
+     input */
+  nnd_data_binding test_bind;
+  if (r->test && nnd_train_bind(r->m, r->test, &test_bind, err, err_size) != 0) return -1;
+  if (r->test && strcmp(test_bind.features, r->bind.features) != 0)
+    return snprintf(err, err_size, "%s: its samples would feed `%s`, but the data's feed `%s`",
+                    nnd_dataset_name(r->test), test_bind.features, r->bind.features),
+           -1;
   int64_t n = nnd_dataset_size(r->train);
   r->order = malloc((size_t)(n + 1) * sizeof *r->order);
   r->epoch_order = malloc((size_t)(n + 1) * sizeof *r->epoch_order);

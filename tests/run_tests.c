@@ -18,6 +18,7 @@ int main(void) {
   test_session_register();
   test_plugins_register();
   test_data_register();
+  test_data_hostile_register();
   test_checkpoint_register();
   test_metrics_register();
   test_train_register();

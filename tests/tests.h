@@ -27,6 +27,7 @@ void test_naive_math_register(void);
 void test_session_register(void);
 void test_plugins_register(void);
 void test_data_register(void);
+void test_data_hostile_register(void);
 void test_checkpoint_register(void);
 void test_metrics_register(void);
 void test_train_register(void);

@@ -2,6 +2,8 @@
  * holds what every source shares: the batch copy, the accessors, freeing,
  * and the helpers declared in dataset_internal.h. */
 #include <errno.h>
+#include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +47,30 @@ char *nnd_data_path(const char *base_dir, const char *path) {
   return p;
 }
 
+/* 2 GiB: Fashion-MNIST's 47 MB and EMNIST's 550 MB of pixels fit with room
+   to spare, and no data file nnd is meant for comes near it; it is a
+   variable only so tests and fuzzers can lower it. */
+static size_t max_bytes = (size_t)1 << 31;
+
+size_t nnd_data_max_bytes(void) { return max_bytes; }
+
+void nnd_data_set_max_bytes(size_t bytes) { max_bytes = bytes; }
+
+const char *nnd_data_size_text(size_t bytes, char *buf, size_t n) {
+  static const char *unit[] = {"KiB", "MiB", "GiB", "TiB"};
+  int u = -1;
+  size_t v = bytes;
+  while (u < 3 && v >= 1024 && v % 1024 == 0) {
+    v /= 1024;
+    u++;
+  }
+  if (u >= 1)
+    snprintf(buf, n, "%zu bytes (%zu %s)", bytes, v, unit[u]);
+  else
+    snprintf(buf, n, "%zu bytes", bytes);
+  return buf;
+}
+
 int nnd_data_gz_fail(const char *path, int zerr, const char *zmsg, char *err, size_t err_size) {
   if (zerr == Z_ERRNO) return nnd_data_fail(err, err_size, "%s: %s", path, strerror(errno));
   size_t n = strlen(path);
@@ -86,6 +112,9 @@ void nnd_dataset_free(nnd_dataset *d) {
   free(d->bytes);
   free(d->values);
   free(d->labels);
+  free(d->label_file);
+  free(d->label_column);
+  free(d->lines);
   free(d);
 }
 
@@ -129,3 +158,84 @@ const uint8_t *nnd_dataset_image(const nnd_dataset *d, int64_t i) {
 }
 
 const char *nnd_dataset_name(const nnd_dataset *d) { return d && d->name ? d->name : ""; }
+
+
+/* "[1, 28, 28]" into buf. */
+static const char *shape_text(const int64_t *dim, int ndim, char *buf, size_t n) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (int i = 0; i < ndim && used < n; i++) {
+    int w = snprintf(buf + used, n - used, "%s%" PRId64, i ? ", " : "[", dim[i]);
+    if (w < 0) break;
+    used += (size_t)w;
+  }
+  if (used < n) snprintf(buf + used, n - used, ndim ? "]" : "[]");
+  return buf;
+}
+
+/* dim without its size-1 dimensions, into out; the count. */
+static int squeeze(const int64_t *dim, int ndim, int64_t *out) {
+  int k = 0;
+  for (int i = 0; i < ndim; i++)
+    if (dim[i] != 1) out[k++] = dim[i];
+  return k;
+}
+
+int nnd_dataset_check_input(const nnd_dataset *d, const char *input, const int64_t *dim,
+                            int ndim, char *err, size_t err_size) {
+  const char *source = d && d->name && d->name[0] ? d->name : "the synthetic data";
+  char shape[160];
+  if (!d || !dim || ndim < 0 || ndim > NND_MAX_DIMS)
+    return nnd_data_fail(err, err_size, "no data or no input shape to check");
+  int64_t numel = 1;
+  for (int i = 0; i < ndim; i++) {
+    if (dim[i] < 0 || (dim[i] > 0 && numel > INT64_MAX / dim[i])) {
+      numel = -1;
+      break;
+    }
+    numel *= dim[i];
+  }
+  shape_text(dim, ndim, shape, sizeof shape);
+  if (numel != d->features)
+    return nnd_data_fail(err, err_size,
+                         "%s: its samples have %" PRId64 " values, but `%s` is %s per sample",
+                         source, d->features, input, shape);
+  if (d->rows <= 0 || d->cols <= 0) return 0; /* a CSV row has no shape */
+  int64_t sq[NND_MAX_DIMS], img[2] = {d->rows, d->cols}, sq_img[2];
+  const int k = squeeze(dim, ndim, sq), ki = squeeze(img, 2, sq_img);
+  if ((k == ki && (k == 0 || memcmp(sq, sq_img, (size_t)k * sizeof *sq) == 0)) ||
+      (k == 1 && sq[0] == d->features))
+    return 0;
+  return nnd_data_fail(err, err_size,
+                       "%s: images of %dx%d pixels, but `%s` is %s per sample: an image "
+                       "input is [%d, %d] or [%" PRId64 "] (size-1 dimensions may be added, "
+                       "as in [1, %d, %d]); one of the same size in another layout would "
+                       "cut the images into other rows",
+                       source, d->rows, d->cols, input, shape, d->rows, d->cols, d->features,
+                       d->rows, d->cols);
+}
+
+int nnd_dataset_check_labels(const nnd_dataset *d, const char *input, int64_t classes,
+                             int binary, char *err, size_t err_size) {
+  if (!d) return nnd_data_fail(err, err_size, "no data to check");
+  for (int64_t i = 0; i < d->n; i++) {
+    const float v = d->labels[i];
+    if (v >= 0 && v < (double)classes && v == floorf(v)) continue;
+    char where[320];
+    const char *file = d->label_file ? d->label_file : d->name;
+    if (!file || !file[0]) file = "the synthetic data";
+    if (d->lines && d->label_column)
+      snprintf(where, sizeof where, "%s:%" PRId64 ": %s", file, d->lines[i], d->label_column);
+    else
+      snprintf(where, sizeof where, "%s: sample %" PRId64, file, i + 1);
+    if (binary)
+      return nnd_data_fail(err, err_size,
+                           "%s: label %g is not 0 or 1, which the binary target `%s` needs",
+                           where, (double)v, input);
+    return nnd_data_fail(err, err_size,
+                         "%s: label %g is not a class of `%s` (an integer in 0..%" PRId64
+                         ": `%s` has %" PRId64 " classes)",
+                         where, (double)v, input, classes - 1, input, classes);
+  }
+  return 0;
+}

@@ -64,9 +64,19 @@ static nnd_rng sample_rng(uint64_t seed, const char *src, int64_t n) {
 static int alloc_set(const char *src, int64_t n, int64_t features, int classes,
                      nnd_dataset **out, char *err, size_t es) {
   *out = NULL;
-  if ((uint64_t)n > SIZE_MAX / sizeof(float) / (uint64_t)features)
+  if ((uint64_t)n > SIZE_MAX / sizeof(float) / ((uint64_t)features + 1))
     return nnd_data_fail(err, es, "%s: %lld samples of %lld values are too many", src,
                          (long long)n, (long long)features);
+  /* a line of the model file asks for this much: the same cap as files */
+  const size_t bytes = (size_t)n * ((size_t)features + 1) * sizeof(float);
+  if (bytes > nnd_data_max_bytes()) {
+    char limit[64];
+    return nnd_data_fail(err, es,
+                         "%s: %lld samples of %lld values need %zu bytes, more than the %s a "
+                         "data set may hold",
+                         src, (long long)n, (long long)features, bytes,
+                         nnd_data_size_text(nnd_data_max_bytes(), limit, sizeof limit));
+  }
   nnd_dataset *d = nnd_data_new("");
   if (d) {
     d->values = malloc((size_t)(n * features) * sizeof *d->values);
