@@ -49,6 +49,18 @@ void lower_note(lower_ctx *c, nnd_loc loc, const char *fmt, ...) {
   va_end(ap);
 }
 
+int lower_enter(lower_ctx *c, nnd_loc loc) {
+  if (c->fatal) return -1;
+  if (c->depth >= NND_COMPILE_MAX_DEPTH) {
+    lower_error(c, loc, "nested too deeply: blocks and expressions here nest more than %d "
+                        "levels, counting through every block call", NND_COMPILE_MAX_DEPTH);
+    c->fatal = 1;
+    return -1;
+  }
+  c->depth++;
+  return 0;
+}
+
 /* -------------------------------------------------------------- scopes */
 
 void scope_init(scope *s) { memset(s, 0, sizeof *s); nnd_strmap_init(&s->map); }
@@ -310,6 +322,18 @@ static void lower_binding(lower_ctx *c, scope *s, const nnd_ast_stmt *st) {
 
 /* ------------------------------------------------------------- blocks */
 
+static LOWER_COLD void no_such_argument(lower_ctx *c, const nnd_ast_stmt *def,
+                                        const nnd_ast_arg *a) {
+  nnd_suggest sg;
+  nnd_suggest_init(&sg, a->name);
+  for (const nnd_ast_arg *q = def->params; q; q = q->next) nnd_suggest_offer(&sg, q->name);
+  if (sg.best)
+    lower_error(c, a->name_loc, "block `%s` has no argument `%s`; did you mean `%s`?",
+                def->name, a->name, sg.best);
+  else
+    lower_error(c, a->name_loc, "block `%s` has no argument `%s`", def->name, a->name);
+}
+
 static int bind_block_args(lower_ctx *c, scope *outer, scope *inner,
                            const nnd_ast_stmt *def, const nnd_ast_expr *call) {
   int n_params = 0;
@@ -320,14 +344,7 @@ static int bind_block_args(lower_ctx *c, scope *outer, scope *inner,
     if (a->name) {
       while (p && strcmp(p->name, a->name) != 0) p = p->next;
       if (!p) {
-        nnd_suggest sg;
-        nnd_suggest_init(&sg, a->name);
-        for (const nnd_ast_arg *q = def->params; q; q = q->next) nnd_suggest_offer(&sg, q->name);
-        if (sg.best)
-          lower_error(c, a->name_loc, "block `%s` has no argument `%s`; did you mean `%s`?",
-                      def->name, a->name, sg.best);
-        else
-          lower_error(c, a->name_loc, "block `%s` has no argument `%s`", def->name, a->name);
+        no_such_argument(c, def, a);
         failed = 1;
         continue;
       }
@@ -409,6 +426,8 @@ static double block_cost(lower_ctx *c, int b);
 
 static double expr_cost(lower_ctx *c, const nnd_ast_expr *e) {
   if (!e) return 0;
+  /* as deep as the inlining it estimates: the same budget */
+  if (lower_enter(c, e->loc) != 0) return 1e15;
   double cost = 0;
   for (const nnd_ast_arg *a = e->args; a; a = a->next) cost += expr_cost(c, a->value);
   int b;
@@ -420,6 +439,7 @@ static double expr_cost(lower_ctx *c, const nnd_ast_expr *e) {
   case NND_AST_NEGATE: cost += 2 + expr_cost(c, e->lhs); break;
   default: break;
   }
+  lower_leave(c);
   return cost < 1e15 ? cost : 1e15;
 }
 
@@ -434,12 +454,25 @@ static double block_cost(lower_ctx *c, int b) {
   return c->block_cost[b];
 }
 
+static LOWER_COLD void recursion_error(lower_ctx *c, int from, const nnd_ast_stmt *def,
+                                       const nnd_ast_expr *call) {
+  char chain[512];
+  size_t len = 0;
+  for (int k = from; k < c->n_inline && len < sizeof chain; k++)
+    len += (size_t)snprintf(chain + len, sizeof chain - len, "%s -> ",
+                            c->inline_stack[k]->name);
+  if (len < sizeof chain) snprintf(chain + len, sizeof chain - len, "%s", def->name);
+  lower_error(c, call->loc, "block `%s` calls itself (%s); recursion is not allowed",
+              def->name, chain);
+}
+
 lval lower_block_call(lower_ctx *c, scope *s, const nnd_ast_stmt *def,
                       const nnd_ast_expr *call, const char *want_name) {
   int index = 0;
   nnd_strmap_get(&c->blocks, def->name, &index);
   if (!c->block_ok[index]) return ERR;  /* its definition has been reported */
   double cost = block_cost(c, index);
+  if (c->fatal) return ERR;  /* the estimate itself nested too deeply */
   if (c->n_inline == 0 && c->m->n_nodes + cost > MAX_NODES) {
     lower_error(c, call->loc, "model too large: this call of block `%s` would make about "
                               "%.3g nodes (the limit is %d)", def->name, cost, MAX_NODES);
@@ -448,20 +481,15 @@ lval lower_block_call(lower_ctx *c, scope *s, const nnd_ast_stmt *def,
   }
   for (int i = 0; i < c->n_inline; i++) {
     if (c->inline_stack[i] != def) continue;
-    char chain[512];
-    size_t len = 0;
-    for (int k = i; k < c->n_inline && len < sizeof chain; k++)
-      len += (size_t)snprintf(chain + len, sizeof chain - len, "%s -> ",
-                              c->inline_stack[k]->name);
-    if (len < sizeof chain) snprintf(chain + len, sizeof chain - len, "%s", def->name);
-    lower_error(c, call->loc, "block `%s` calls itself (%s); recursion is not allowed",
-                def->name, chain);
+    recursion_error(c, i, def, call);
     return ERR;
   }
   if (c->n_inline == MAX_INLINE) {
     lower_error(c, call->loc, "blocks nested more than %d calls deep", MAX_INLINE);
     return ERR;
   }
+  /* the block's own frames count as one more level */
+  if (lower_enter(c, call->loc) != 0) return ERR;
   scope inner;
   scope_init(&inner);
   lval result = ERR;
@@ -480,6 +508,7 @@ lval lower_block_call(lower_ctx *c, scope *s, const nnd_ast_stmt *def,
     c->prefix = saved;
   }
   scope_free(&inner);
+  lower_leave(c);
   return result;
 }
 

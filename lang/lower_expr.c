@@ -197,7 +197,7 @@ static int declare_params(lower_ctx *c, const nnd_op_schema *op, const nnd_infer
   return n;
 }
 
-static lval make_op(lower_ctx *c, const nnd_op_schema *op, const op_call *oc,
+static LOWER_COLD lval make_op(lower_ctx *c, const nnd_op_schema *op, const op_call *oc,
                     const char *want_name) {
   if (oc->n_inputs > 64) {
     lower_error(c, oc->loc, "%s: at most 64 inputs, got %d", op->name, oc->n_inputs);
@@ -333,6 +333,18 @@ static lval binary_op(lower_ctx *c, int opch, lval a, lval b, nnd_loc loc,
   return make_op(c, op, &oc, want_name);
 }
 
+/* A tensor where a constant is needed: an error naming the tensor and what
+ * needed the constant (what_fmt with a and b). */
+static LOWER_COLD __attribute__((format(printf, 4, 0))) lval
+not_constant(lower_ctx *c, const nnd_ast_expr *e, lval v, const char *what_fmt, const char *a,
+             const char *b) {
+  char what[160];
+  snprintf(what, sizeof what, what_fmt, a, b);
+  lower_error(c, e->loc, "%s must be a constant, but `%s` is a tensor", what,
+              node_label(c, v.node));
+  return ERR;
+}
+
 static lval op_call_expr(lower_ctx *c, scope *s, const nnd_op_schema *op,
                          const nnd_ast_expr *e, const char *want_name) {
   int n = e->n_args, n_in = 0, n_named = 0, failed = 0;
@@ -360,9 +372,9 @@ static lval op_call_expr(lower_ctx *c, scope *s, const nnd_op_schema *op,
         lower_error(c, a->name_loc, "attribute `%s` is given twice", a->name);
         failed = 1;
       }
-    char what[128];
-    snprintf(what, sizeof what, "attribute `%s` of %s", a->name, op->name);
-    lval v = lower_const(c, s, a->value, what);
+    lval v = lower_expr(c, s, a->value, NULL);
+    if (v.kind == LV_TENSOR) v = not_constant(c, a->value, v, "attribute `%s` of %s", a->name,
+                                              op->name);
     if (v.kind == LV_ERROR) {
       failed = 1;
       continue;
@@ -401,9 +413,8 @@ static lval value_call(lower_ctx *c, scope *s, const nnd_ast_expr *e) {
   if (!items || !names) return ERR;
   int i = 0, failed = 0;
   for (const nnd_ast_arg *a = e->args; a; a = a->next, i++) {
-    char what[128];
-    snprintf(what, sizeof what, "an argument of %s()", e->str);
-    lval v = lower_const(c, s, a->value, what);
+    lval v = lower_expr(c, s, a->value, NULL);
+    if (v.kind == LV_TENSOR) v = not_constant(c, a->value, v, "an argument of %s()%s", e->str, "");
     if (v.kind == LV_ERROR) failed = 1;
     items[i] = v.v;
     names[i] = a->name ? nnd_arena_strdup(&c->m->arena, a->name) : NULL;
@@ -420,7 +431,7 @@ static int is_value_call(const char *name) {
   return 0;
 }
 
-static void unknown_call(lower_ctx *c, const nnd_ast_expr *e) {
+static LOWER_COLD void unknown_call(lower_ctx *c, const nnd_ast_expr *e) {
   nnd_suggest sg;
   nnd_suggest_init(&sg, e->str);
   for (int i = 0; i < nnd_registry_op_count(); i++)
@@ -482,9 +493,7 @@ static lval list_expr(lower_ctx *c, scope *s, const nnd_ast_expr *e) {
   return constant(v);
 }
 
-static lval name_expr(lower_ctx *c, scope *s, const nnd_ast_expr *e) {
-  const lval *v = scope_find(s, e->str, NULL);
-  if (v) return *v;
+static LOWER_COLD lval unknown_name(lower_ctx *c, scope *s, const nnd_ast_expr *e) {
   int b;
   if (nnd_strmap_get(&c->blocks, e->str, &b) || nnd_registry_find_op(e->str, NULL)) {
     lower_error(c, e->loc, "`%s` is %s; call it: %s(...)", e->str,
@@ -505,8 +514,12 @@ static lval name_expr(lower_ctx *c, scope *s, const nnd_ast_expr *e) {
   return ERR;
 }
 
-lval lower_expr(lower_ctx *c, scope *s, const nnd_ast_expr *e, const char *want_name) {
-  if (!e || c->fatal) return ERR;
+static lval name_expr(lower_ctx *c, scope *s, const nnd_ast_expr *e) {
+  const lval *v = scope_find(s, e->str, NULL);
+  return v ? *v : unknown_name(c, s, e);
+}
+
+static lval expr_at(lower_ctx *c, scope *s, const nnd_ast_expr *e, const char *want_name) {
   switch (e->kind) {
   case NND_AST_ERROR: return ERR;
   case NND_AST_NUMBER: {
@@ -541,6 +554,13 @@ lval lower_expr(lower_ctx *c, scope *s, const nnd_ast_expr *e, const char *want_
   }
   }
   return ERR;
+}
+
+lval lower_expr(lower_ctx *c, scope *s, const nnd_ast_expr *e, const char *want_name) {
+  if (!e || lower_enter(c, e->loc) != 0) return ERR;
+  lval v = expr_at(c, s, e, want_name);
+  lower_leave(c);
+  return v;
 }
 
 lval lower_const(lower_ctx *c, scope *s, const nnd_ast_expr *e, const char *what) {
