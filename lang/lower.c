@@ -111,6 +111,10 @@ const char *scope_suggest(const scope *s, const lower_ctx *c, const char *name) 
 
 /* ------------------------------------------------------------- helpers */
 
+/* A dimension past this is refused before it is converted to int64 (the
+ * product of the dimensions is checked after). */
+#define MAX_DIM 9007199254740992.0
+
 /* The positive integers of a shape list such as [1, 28, 28]. */
 static int eval_shape(lower_ctx *c, scope *s, const nnd_ast_expr *e, nnd_type *t) {
   lval v = lower_const(c, s, e, "a shape");
@@ -133,6 +137,11 @@ static int eval_shape(lower_ctx *c, scope *s, const nnd_ast_expr *e, nnd_type *t
       char b[64];
       nnd_value_format(d, b, sizeof b);
       lower_error(c, loc, "shape dimensions are positive integers, got %s", b);
+      return -1;
+    }
+    /* checked before converting: past int64 the conversion is undefined */
+    if (d->num > MAX_DIM) {
+      lower_error(c, loc, "shape dimension %g is too large (the limit is 2^53)", d->num);
       return -1;
     }
     dim[i] = (int64_t)d->num;
@@ -187,6 +196,7 @@ static int check_input_value(lower_ctx *c, const nnd_value *v, const nnd_type *t
       lower_error(c, loc, "%s", msg);
       return -1;
     }
+    if (lower_check_floats(c, v, loc) != 0) return -1;
     nnd_type lt = nnd_type_float(0, nd, dim);
     nnd_type tail = nd > 0 ? nnd_type_float(0, nd - 1, dim + 1) : lt;
     /* a number fills every element; else one sample, or a batch of them */
@@ -566,6 +576,7 @@ static void lower_loss(lower_ctx *c, scope *s, const nnd_ast_stmt *st) {
       lower_error(c, weight->loc, "a loss weight is a number >= 0");
       return;
     }
+    if (lower_check_floats(c, &v.v, weight->loc) != 0) return;
     w = e->op == '/' ? (v.v.num == 0 ? -1 : 1 / v.v.num) : v.v.num;
     if (w < 0) {
       lower_error(c, weight->loc, "division by zero");

@@ -4,6 +4,7 @@
  * that touches a tensor becomes a node. A call is resolved in this order: a
  * block of the file, an op of the registry, then an initializer, optimizer,
  * data source or schedule (a constant the consuming attribute checks). */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,26 @@ int lower_add_node(lower_ctx *c, nnd_node *n, nnd_loc loc) {
 
 /* ---------------------------------------------------------- constants */
 
+/* The first number of v (a checked tensor literal, so at most NND_MAX_DIMS
+ * deep) that a 32-bit float cannot hold, or NULL. */
+static const nnd_value *first_non_float(const nnd_value *v) {
+  if (v->kind == NND_VAL_NUMBER) return fabs(v->num) > FLT_MAX ? v : NULL;
+  for (int i = 0; v->kind == NND_VAL_LIST && i < v->count; i++) {
+    const nnd_value *bad = first_non_float(&v->items[i]);
+    if (bad) return bad;
+  }
+  return NULL;
+}
+
+int lower_check_floats(lower_ctx *c, const nnd_value *v, nnd_loc loc) {
+  const nnd_value *bad = first_non_float(v);
+  if (!bad) return 0;
+  /* it would become inf in the tensor */
+  lower_error(c, loc, "%g is out of range for a 32-bit float (the largest is %g)", bad->num,
+              (double)FLT_MAX);
+  return -1;
+}
+
 static int literal_type(lower_ctx *c, const nnd_value *v, nnd_loc loc, nnd_type *t) {
   char msg[256];
   int nd;
@@ -75,6 +96,7 @@ static int literal_type(lower_ctx *c, const nnd_value *v, nnd_loc loc, nnd_type 
     lower_error(c, loc, "%s", msg);
     return -1;
   }
+  if (lower_check_floats(c, v, loc) != 0) return -1;
   *t = nnd_type_float(0, nd, dim);
   return 0;
 }

@@ -91,6 +91,10 @@ int lower_add_node(lower_ctx *c, nnd_node *n, nnd_loc loc);
 lval lower_block_call(lower_ctx *c, scope *s, const nnd_ast_stmt *def,
                       const nnd_ast_expr *call, const char *want_name);
 
+/* Numbers of a tensor literal (rank already checked) must fit a 32-bit
+ * float; else an error at loc. */
+int lower_check_floats(lower_ctx *c, const nnd_value *v, nnd_loc loc);
+
 /* Check a literal against a shape: exact, or a scalar broadcast to it. */
 int lower_check_literal(lower_ctx *c, const nnd_value *v, const nnd_type *t,
                         nnd_loc loc, const char *what);

@@ -225,10 +225,70 @@ static void test_cli_at_1mb_stack(void) {
   free(b.buf);
 }
 
+/* ---------------------------------------------- numbers out of range */
+
+#define FAILS_AT(src, line, col, needle) \
+  CU_ASSERT_TRUE(compile_fails_at(src, strlen(src), line, col, needle))
+
+/* A dimension past 2^53 was converted to int64 before the size check
+ * (undefined behaviour); each is refused at the number, before converting. */
+static void test_shape_dimension_out_of_range(void) {
+  FAILS_AT("input x: [1e300]\n", 1, 11, "dimension 1e+300 is too large");
+  FAILS_AT("input x: [4, 1e19]\n", 1, 14, "dimension 1e+19 is too large");
+  FAILS_AT("input x: [4]\nparam p: [2, -1e300]\n", 2, 14, "positive integers");
+  /* within int64 but the product is not */
+  FAILS_AT("input x: [4294967296, 4294967296]\n", 1, 10, "too large");
+}
+
+/* A number past the float range became inf in the tensor. */
+static void test_float_literal_out_of_range(void) {
+  FAILS_AT("input x: [4]\nparam p: [2] = 1e39\n", 2, 16, "1e+39 is out of range");
+  FAILS_AT("input x: [4]\nparam p: [2] = [1, -1e39]\n", 2, 16, "-1e+39 is out of range");
+  FAILS_AT("input z: [2] = [1e39, 0]\n", 1, 16, "out of range");
+  FAILS_AT("input x: [4]\ny = x * 1e39\n", 2, 7, "out of range");
+  FAILS_AT("input x: [4]\ny = x / 1e-39\n", 2, 7, "out of range");
+  FAILS_AT("input x: [4]\ny = dense(x, units=2, weight=1e39)\n", 2, 23, "out of range");
+  /* the largest float is fine */
+  nnd_model *m = compile_ok("input x: [4]\nparam p: [2] = [3.4e38, -3.4e38]\n");
+  CU_ASSERT_PTR_NOT_NULL(m);
+  nnd_model_free(m);
+}
+
+/* Float arguments of initializers, optimizers and ops end up in float
+ * tensors and kernels: past the float range they would be inf. */
+static void test_float_arguments_out_of_range(void) {
+  FAILS_AT("input x: [4]\nparam p: [2] = constant(1e39)\n", 2, 16, "out of range");
+  FAILS_AT("input x: [4]\nparam p: [2] = uniform(-1e300, 1e300)\n", 2, 16, "out of range");
+  FAILS_AT("input x: [4]\ninput t: [4]\nloss mse(x, t)\ntrain {\n  optimizer = sgd(lr=1e39)"
+           "\n}\n", 5, 3, "out of range");
+  FAILS_AT("input x: [4]\ninput t: [4]\nloss mse(x, t) * 1e39\n", 3, 18, "out of range");
+}
+
+/* Integer attributes and settings: refused as numbers, never converted. */
+static void test_integer_attributes_out_of_range(void) {
+  FAILS_AT("input x: [4]\ny = dense(x, units=1e300)\n", 2, 14, "must be an integer");
+  FAILS_AT("input x: [1, 8, 8]\ny = conv2d(x, filters=2, kernel=-1e30)\n", 2, 26,
+           "must be an integer");
+  FAILS_AT("input x: [4]\ny = dense(x, units=1e15)\n", 2, 5, "too many elements");
+  const char *train = "input x: [4]\ninput t: [4]\nloss mse(x, t)\ntrain {\n  %s\n}\n";
+  const char *settings[] = {"epochs = 1e19", "batch = 1e300", "seed = 1e19", "seed = -1e30",
+                            "epochs = 1e15"};
+  for (size_t i = 0; i < sizeof settings / sizeof *settings; i++) {
+    char src[256];
+    snprintf(src, sizeof src, train, settings[i]);
+    FAILS_AT(src, 5, 3, "train setting");
+  }
+}
+
 void test_compile_limits_register(void) {
   CU_pSuite s = CU_add_suite("compile limits", NULL, NULL);
   CU_add_test(s, "1 MB stack: 64 blocks of 250 nested calls", test_64_blocks_of_250_calls);
   CU_add_test(s, "1 MB stack: a chain of 200,000 blocks", test_chain_of_200000_blocks);
   CU_add_test(s, "1 MB stack: the deepest accepted inputs", test_deepest_accepted_inputs_fit);
   CU_add_test(s, "1 MB stack: nnd check under ulimit -s 1024", test_cli_at_1mb_stack);
+  CU_add_test(s, "range: shape dimensions", test_shape_dimension_out_of_range);
+  CU_add_test(s, "range: float literals", test_float_literal_out_of_range);
+  CU_add_test(s, "range: float arguments", test_float_arguments_out_of_range);
+  CU_add_test(s, "range: integer attributes and settings",
+              test_integer_attributes_out_of_range);
 }
