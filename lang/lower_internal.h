@@ -87,7 +87,13 @@ const char *lower_unique_name(lower_ctx *c, const char *base, int generated);
 /* Append a node; reports "model too large" and returns -1 past MAX_NODES. */
 int lower_add_node(lower_ctx *c, nnd_node *n, nnd_loc loc);
 
-/* Inline a block call (lower.c). */
+/* Names bound by the user have no '.'; else an error, and -1 (lower.c). */
+int lower_check_plain_name(lower_ctx *c, const char *name, nnd_loc loc);
+/* Lower `name = expr` into scope s (lower.c). */
+void lower_binding(lower_ctx *c, scope *s, const nnd_ast_stmt *st);
+/* Find and check the file's block definitions (lower_block.c). */
+void lower_collect_blocks(lower_ctx *c, const nnd_ast *ast);
+/* Inline a block call (lower_block.c). */
 lval lower_block_call(lower_ctx *c, scope *s, const nnd_ast_stmt *def,
                       const nnd_ast_expr *call, const char *want_name);
 
