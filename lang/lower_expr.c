@@ -219,7 +219,7 @@ static int declare_params(lower_ctx *c, const nnd_op_schema *op, const nnd_infer
   return n;
 }
 
-static LOWER_COLD lval make_op(lower_ctx *c, const nnd_op_schema *op, const op_call *oc,
+static LOWER_OUTLINE lval make_op(lower_ctx *c, const nnd_op_schema *op, const op_call *oc,
                     const char *want_name) {
   if (oc->n_inputs > 64) {
     lower_error(c, oc->loc, "%s: at most 64 inputs, got %d", op->name, oc->n_inputs);

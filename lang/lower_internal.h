@@ -14,6 +14,8 @@
 /* Functions with big frames that must stay out of the recursive path
  * (lower_expr -> call -> lower_expr): inlined into it, their buffers would
  * be paid once per level of nesting instead of once. */
+#define LOWER_OUTLINE __attribute__((noinline))
+/* The same for error paths, which are also rare. */
 #define LOWER_COLD __attribute__((noinline, cold))
 
 typedef enum { LV_ERROR, LV_TENSOR, LV_CONST } lv_kind;
