@@ -8,9 +8,15 @@
 
 #include "arena.h"
 
-/* Trees deeper than this are refused while parsing, which bounds every
- * recursive walk that follows (lowering, folding, formatting). */
+/* Trees deeper than this are refused while parsing, which bounds the walks
+ * of one expression. */
 #define NND_AST_MAX_DEPTH 500
+/* Blocks multiply that: a block's expression calls a block whose expression
+ * calls another. Lowering counts every level of its recursion, through
+ * expressions and block calls alike, against this one budget, and refuses
+ * the file past it; so the whole compile fits in a small stack (the worst
+ * frame per level is measured in tests/test_compile_limits.c). */
+#define NND_COMPILE_MAX_DEPTH 1000
 
 typedef struct {
   int line, col;

@@ -137,40 +137,109 @@ static void sb_put(strbuf *s, const char *p, size_t n) {
 
 static void sb_str(strbuf *s, const char *p) { sb_put(s, p, strlen(p)); }
 
-/* Lines are shown as they are, but bytes that would upset a terminal are
- * replaced, and a very long line is cut around the column. */
-static void render_line(strbuf *s, const char *p, size_t n, int col, int width,
+size_t nnd_utf8_len(const unsigned char *p, size_t n) {
+  size_t len = p[0] < 0x80 ? 1 : (p[0] & 0xE0) == 0xC0 && p[0] >= 0xC2 ? 2
+             : (p[0] & 0xF0) == 0xE0 ? 3 : (p[0] & 0xF8) == 0xF0 && p[0] <= 0xF4 ? 4 : 0;
+  if (len == 0 || len > n) return 0;
+  for (size_t i = 1; i < len; i++)
+    if ((p[i] & 0xC0) != 0x80) return 0;
+  return len;
+}
+
+/* ------------------------------------------------ escaping the input */
+
+/* Everything a diagnostic quotes from the input (the source line, names and
+ * strings in the message, the file name) goes through esc_unit, here, once:
+ * a model file must not drive the terminal (ESC[2J clears the screen). Valid
+ * UTF-8 is shown as it is, except the C1 controls (U+0080..U+009F, which
+ * some terminals obey) and the direction overrides (which reorder what the
+ * line shows); control bytes, DEL and bytes that are not UTF-8 are written
+ * as \xHH, newline and tab in a message as \n and \t. */
+
+/* The bytes of one character at p, as the scanner counts columns: a lead
+ * byte and the continuation bytes it announces, or one stray byte. */
+static size_t unit_len(const unsigned char *p, size_t n) {
+  int tail = p[0] >= 0xF0 ? 3 : p[0] >= 0xE0 ? 2 : p[0] >= 0xC0 ? 1 : 0;
+  size_t len = 1;
+  while (tail-- > 0 && len < n && (p[len] & 0xC0) == 0x80) len++;
+  return len;
+}
+
+static unsigned codepoint(const unsigned char *p, size_t len) {
+  if (len == 1) return p[0];
+  unsigned cp = p[0] & (0x7F >> len);
+  for (size_t i = 1; i < len; i++) cp = cp << 6 | (p[i] & 0x3F);
+  return cp;
+}
+
+/* Append the character p[0..len) shown safely; returns the columns it
+ * takes on screen. A tab is kept in a source line, for the caret below. */
+static int esc_unit(strbuf *s, const unsigned char *p, size_t len, int keep_tab) {
+  char b[16];
+  if (nnd_utf8_len(p, len) == len) {
+    unsigned cp = codepoint(p, len);
+    if (cp == '\t' && keep_tab) return sb_put(s, "\t", 1), 1;
+    if (cp == '\n' || cp == '\t') return sb_str(s, cp == '\n' ? "\\n" : "\\t"), 2;
+    if ((cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069)) {
+      snprintf(b, sizeof b, "\\u%04x", cp);
+      return sb_str(s, b), 6;
+    }
+    if (cp >= 0x20 && cp != 0x7F && !(cp >= 0x80 && cp <= 0x9F))
+      return sb_put(s, (const char *)p, len), 1;
+  }
+  for (size_t i = 0; i < len; i++) {
+    snprintf(b, sizeof b, "\\x%02x", p[i]);
+    sb_str(s, b);
+  }
+  return 4 * (int)len;
+}
+
+static void sb_escaped(strbuf *s, const char *text) {
+  const unsigned char *p = (const unsigned char *)text;
+  size_t n = strlen(text);
+  for (size_t i = 0; i < n;) {
+    size_t len = unit_len(p + i, n - i);
+    esc_unit(s, p + i, len, 0);
+    i += len;
+  }
+}
+
+/* The source line, escaped, and a caret under column col (columns count
+ * characters, as the scanner does); a very long line is cut around col. */
+static void render_line(strbuf *s, const char *text, size_t n, int col, int width,
                         const char *color) {
-  const size_t max = 160;
-  size_t start = 0;
-  /* byte offset of the column (columns count characters, not bytes) */
-  size_t at = 0;
-  for (int c = 1; at < n && c < col; c++) {
-    at++;
-    while (at < n && ((unsigned char)p[at] & 0xC0) == 0x80) at++;
-  }
-  if (n > max && at > max / 2) start = at - max / 2;
-  size_t stop = n - start > max ? start + max : n;
+  const unsigned char *p = (const unsigned char *)text;
+  const int max = 160;
+  /* the first character shown */
+  int first = col > max / 2 ? col - max / 2 : 1, k = 1, shown = 0;
+  size_t i = 0;
+  for (; i < n && k < first; k++) i += unit_len(p + i, n - i);
+  if (i >= n) first = k = 1, i = 0;
+  strbuf caret = {0};
   sb_str(s, "  ");
-  if (start) sb_str(s, "...");
-  for (size_t i = start; i < stop; i++) {
-    unsigned char ch = (unsigned char)p[i];
-    char c = (ch < 0x20 && ch != '\t') || ch == 0x7f ? '?' : (char)ch;
-    sb_put(s, &c, 1);
+  sb_str(&caret, "  ");
+  if (first > 1) {
+    sb_str(s, "...");
+    sb_str(&caret, "   ");
   }
-  if (stop < n) sb_str(s, "...");
-  sb_str(s, "\n  ");
-  if (start) sb_str(s, "   ");
-  int column = 1;
-  for (size_t i = start; i < stop && column < col; i++) {
-    unsigned char ch = (unsigned char)p[i];
-    if ((ch & 0xC0) == 0x80) continue;
-    sb_put(s, ch == '\t' ? "\t" : " ", 1);
-    column++;
+  for (; i < n && shown < max; k++) {
+    size_t len = unit_len(p + i, n - i);
+    int w = esc_unit(s, p + i, len, 1);
+    shown += w;
+    if (k < col) {
+      if (p[i] == '\t') sb_str(&caret, "\t");
+      else for (int j = 0; j < w; j++) sb_str(&caret, " ");
+    }
+    i += len;
   }
+  if (i < n) sb_str(s, "...");
+  sb_str(s, "\n");
+  if (caret.failed) s->failed = 1;
+  else sb_put(s, caret.buf, caret.len);
+  free(caret.buf);
   if (color) sb_str(s, color);
   sb_str(s, "^");
-  for (int i = 1; i < width && i < 80; i++) sb_str(s, "~");
+  for (int j = 1; j < width && j < 80; j++) sb_str(s, "~");
   if (color) sb_str(s, "\033[0m");
   sb_str(s, "\n");
 }
@@ -180,20 +249,30 @@ char *nnd_diag_render(const nnd_diag_list *d, int color) {
   sb_str(&s, "");
   for (int i = 0; d && i < d->count; i++) {
     const nnd_diag *x = &d->items[i];
-    char head[1400];
     const char *kind = x->severity == NND_DIAG_ERROR ? "error"
                        : x->severity == NND_DIAG_WARNING ? "warning" : "note";
     const char *kcolor = x->severity == NND_DIAG_ERROR ? "\033[1;31m"
                          : x->severity == NND_DIAG_WARNING ? "\033[1;35m" : "\033[1;36m";
-    if (x->file && x->line > 0)
-      snprintf(head, sizeof head, "%s%s:%d:%d:%s %s%s:%s %s\n", color ? "\033[1m" : "",
-               x->file, x->line, x->col, color ? "\033[0m" : "", color ? kcolor : "",
-               kind, color ? "\033[0m" : "", x->message);
-    else if (x->file)
-      snprintf(head, sizeof head, "%s: %s: %s\n", x->file, kind, x->message);
-    else
-      snprintf(head, sizeof head, "%s: %s\n", kind, x->message);
-    sb_str(&s, head);
+    char pos[64];
+    if (x->file) {
+      if (color && x->line > 0) sb_str(&s, "\033[1m");
+      sb_escaped(&s, x->file);
+      if (x->line > 0) {
+        snprintf(pos, sizeof pos, ":%d:%d:", x->line, x->col);
+        sb_str(&s, pos);
+        if (color) sb_str(&s, "\033[0m");
+      } else {
+        sb_str(&s, ":");
+      }
+      sb_str(&s, " ");
+    }
+    if (color && x->file && x->line > 0) sb_str(&s, kcolor);
+    sb_str(&s, kind);
+    sb_str(&s, ":");
+    if (color && x->file && x->line > 0) sb_str(&s, "\033[0m");
+    sb_str(&s, " ");
+    sb_escaped(&s, x->message);
+    sb_str(&s, "\n");
     size_t len;
     const char *line = x->line > 0 ? source_line(d, x->file, x->line, &len) : NULL;
     if (line) render_line(&s, line, len, x->col, x->width, color ? kcolor : NULL);

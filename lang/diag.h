@@ -50,4 +50,8 @@ int nnd_diag_vreport(nnd_diag_list *d, nnd_diag_severity sev, const char *file,
 
 int nnd_diag_full(const nnd_diag_list *d);
 
+/* Length of the valid UTF-8 sequence at p (at most n bytes), 0 when the
+ * bytes there are not one. */
+size_t nnd_utf8_len(const unsigned char *p, size_t n);
+
 #endif

@@ -4,6 +4,7 @@
  * that touches a tensor becomes a node. A call is resolved in this order: a
  * block of the file, an op of the registry, then an initializer, optimizer,
  * data source or schedule (a constant the consuming attribute checks). */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,26 @@ int lower_add_node(lower_ctx *c, nnd_node *n, nnd_loc loc) {
 
 /* ---------------------------------------------------------- constants */
 
+/* The first number of v (a checked tensor literal, so at most NND_MAX_DIMS
+ * deep) that a 32-bit float cannot hold, or NULL. */
+static const nnd_value *first_non_float(const nnd_value *v) {
+  if (v->kind == NND_VAL_NUMBER) return fabs(v->num) > FLT_MAX ? v : NULL;
+  for (int i = 0; v->kind == NND_VAL_LIST && i < v->count; i++) {
+    const nnd_value *bad = first_non_float(&v->items[i]);
+    if (bad) return bad;
+  }
+  return NULL;
+}
+
+int lower_check_floats(lower_ctx *c, const nnd_value *v, nnd_loc loc) {
+  const nnd_value *bad = first_non_float(v);
+  if (!bad) return 0;
+  /* it would become inf in the tensor */
+  lower_error(c, loc, "%g is out of range for a 32-bit float (the largest is %g)", bad->num,
+              (double)FLT_MAX);
+  return -1;
+}
+
 static int literal_type(lower_ctx *c, const nnd_value *v, nnd_loc loc, nnd_type *t) {
   char msg[256];
   int nd;
@@ -75,6 +96,7 @@ static int literal_type(lower_ctx *c, const nnd_value *v, nnd_loc loc, nnd_type 
     lower_error(c, loc, "%s", msg);
     return -1;
   }
+  if (lower_check_floats(c, v, loc) != 0) return -1;
   *t = nnd_type_float(0, nd, dim);
   return 0;
 }
@@ -197,7 +219,7 @@ static int declare_params(lower_ctx *c, const nnd_op_schema *op, const nnd_infer
   return n;
 }
 
-static lval make_op(lower_ctx *c, const nnd_op_schema *op, const op_call *oc,
+static LOWER_OUTLINE lval make_op(lower_ctx *c, const nnd_op_schema *op, const op_call *oc,
                     const char *want_name) {
   if (oc->n_inputs > 64) {
     lower_error(c, oc->loc, "%s: at most 64 inputs, got %d", op->name, oc->n_inputs);
@@ -333,6 +355,18 @@ static lval binary_op(lower_ctx *c, int opch, lval a, lval b, nnd_loc loc,
   return make_op(c, op, &oc, want_name);
 }
 
+/* A tensor where a constant is needed: an error naming the tensor and what
+ * needed the constant (what_fmt with a and b). */
+static LOWER_COLD __attribute__((format(printf, 4, 0))) lval
+not_constant(lower_ctx *c, const nnd_ast_expr *e, lval v, const char *what_fmt, const char *a,
+             const char *b) {
+  char what[160];
+  snprintf(what, sizeof what, what_fmt, a, b);
+  lower_error(c, e->loc, "%s must be a constant, but `%s` is a tensor", what,
+              node_label(c, v.node));
+  return ERR;
+}
+
 static lval op_call_expr(lower_ctx *c, scope *s, const nnd_op_schema *op,
                          const nnd_ast_expr *e, const char *want_name) {
   int n = e->n_args, n_in = 0, n_named = 0, failed = 0;
@@ -360,9 +394,9 @@ static lval op_call_expr(lower_ctx *c, scope *s, const nnd_op_schema *op,
         lower_error(c, a->name_loc, "attribute `%s` is given twice", a->name);
         failed = 1;
       }
-    char what[128];
-    snprintf(what, sizeof what, "attribute `%s` of %s", a->name, op->name);
-    lval v = lower_const(c, s, a->value, what);
+    lval v = lower_expr(c, s, a->value, NULL);
+    if (v.kind == LV_TENSOR) v = not_constant(c, a->value, v, "attribute `%s` of %s", a->name,
+                                              op->name);
     if (v.kind == LV_ERROR) {
       failed = 1;
       continue;
@@ -401,9 +435,8 @@ static lval value_call(lower_ctx *c, scope *s, const nnd_ast_expr *e) {
   if (!items || !names) return ERR;
   int i = 0, failed = 0;
   for (const nnd_ast_arg *a = e->args; a; a = a->next, i++) {
-    char what[128];
-    snprintf(what, sizeof what, "an argument of %s()", e->str);
-    lval v = lower_const(c, s, a->value, what);
+    lval v = lower_expr(c, s, a->value, NULL);
+    if (v.kind == LV_TENSOR) v = not_constant(c, a->value, v, "an argument of %s()%s", e->str, "");
     if (v.kind == LV_ERROR) failed = 1;
     items[i] = v.v;
     names[i] = a->name ? nnd_arena_strdup(&c->m->arena, a->name) : NULL;
@@ -420,7 +453,7 @@ static int is_value_call(const char *name) {
   return 0;
 }
 
-static void unknown_call(lower_ctx *c, const nnd_ast_expr *e) {
+static LOWER_COLD void unknown_call(lower_ctx *c, const nnd_ast_expr *e) {
   nnd_suggest sg;
   nnd_suggest_init(&sg, e->str);
   for (int i = 0; i < nnd_registry_op_count(); i++)
@@ -482,9 +515,7 @@ static lval list_expr(lower_ctx *c, scope *s, const nnd_ast_expr *e) {
   return constant(v);
 }
 
-static lval name_expr(lower_ctx *c, scope *s, const nnd_ast_expr *e) {
-  const lval *v = scope_find(s, e->str, NULL);
-  if (v) return *v;
+static LOWER_COLD lval unknown_name(lower_ctx *c, scope *s, const nnd_ast_expr *e) {
   int b;
   if (nnd_strmap_get(&c->blocks, e->str, &b) || nnd_registry_find_op(e->str, NULL)) {
     lower_error(c, e->loc, "`%s` is %s; call it: %s(...)", e->str,
@@ -505,8 +536,12 @@ static lval name_expr(lower_ctx *c, scope *s, const nnd_ast_expr *e) {
   return ERR;
 }
 
-lval lower_expr(lower_ctx *c, scope *s, const nnd_ast_expr *e, const char *want_name) {
-  if (!e || c->fatal) return ERR;
+static lval name_expr(lower_ctx *c, scope *s, const nnd_ast_expr *e) {
+  const lval *v = scope_find(s, e->str, NULL);
+  return v ? *v : unknown_name(c, s, e);
+}
+
+static lval expr_at(lower_ctx *c, scope *s, const nnd_ast_expr *e, const char *want_name) {
   switch (e->kind) {
   case NND_AST_ERROR: return ERR;
   case NND_AST_NUMBER: {
@@ -541,6 +576,13 @@ lval lower_expr(lower_ctx *c, scope *s, const nnd_ast_expr *e, const char *want_
   }
   }
   return ERR;
+}
+
+lval lower_expr(lower_ctx *c, scope *s, const nnd_ast_expr *e, const char *want_name) {
+  if (!e || lower_enter(c, e->loc) != 0) return ERR;
+  lval v = expr_at(c, s, e, want_name);
+  lower_leave(c);
+  return v;
 }
 
 lval lower_const(lower_ctx *c, scope *s, const nnd_ast_expr *e, const char *what) {

@@ -11,6 +11,13 @@
 #define MAX_NODES 1000000   /* a model past this is refused, not allocated */
 #define MAX_INLINE 64       /* blocks calling blocks, this deep at most */
 
+/* Functions with big frames that must stay out of the recursive path
+ * (lower_expr -> call -> lower_expr): inlined into it, their buffers would
+ * be paid once per level of nesting instead of once. */
+#define LOWER_OUTLINE __attribute__((noinline))
+/* The same for error paths, which are also rare. */
+#define LOWER_COLD __attribute__((noinline, cold))
+
 typedef enum { LV_ERROR, LV_TENSOR, LV_CONST } lv_kind;
 
 /* The value of an expression: a node of the graph, a compile-time constant,
@@ -44,6 +51,10 @@ typedef struct {
   int n_inline;
   char *prefix;            /* "" at top level, "conv_block_1." inside */
   int fatal;               /* stop: too many nodes or errors */
+  /* Levels of recursion in use, through expressions and block calls alike:
+     one budget (NND_COMPILE_MAX_DEPTH) bounds the stack of the whole
+     lowering, however the nesting is split between blocks and expressions. */
+  int depth;
 } lower_ctx;
 
 void lower_error(lower_ctx *c, nnd_loc loc, const char *fmt, ...)
@@ -67,14 +78,30 @@ lval lower_expr(lower_ctx *c, scope *s, const nnd_ast_expr *e, const char *want_
 /* An expression that must be a compile-time constant (an attribute). */
 lval lower_const(lower_ctx *c, scope *s, const nnd_ast_expr *e, const char *what);
 
+/* Take one level of the depth budget for a recursion at loc; when it is
+ * spent, report (once) and stop lowering, and return -1. lower_leave gives
+ * the level back. */
+int lower_enter(lower_ctx *c, nnd_loc loc);
+static inline void lower_leave(lower_ctx *c) { c->depth--; }
+
 /* A unique node name: prefix + base, or prefix + base_K when taken. */
 const char *lower_unique_name(lower_ctx *c, const char *base, int generated);
 /* Append a node; reports "model too large" and returns -1 past MAX_NODES. */
 int lower_add_node(lower_ctx *c, nnd_node *n, nnd_loc loc);
 
-/* Inline a block call (lower.c). */
+/* Names bound by the user have no '.'; else an error, and -1 (lower.c). */
+int lower_check_plain_name(lower_ctx *c, const char *name, nnd_loc loc);
+/* Lower `name = expr` into scope s (lower.c). */
+void lower_binding(lower_ctx *c, scope *s, const nnd_ast_stmt *st);
+/* Find and check the file's block definitions (lower_block.c). */
+void lower_collect_blocks(lower_ctx *c, const nnd_ast *ast);
+/* Inline a block call (lower_block.c). */
 lval lower_block_call(lower_ctx *c, scope *s, const nnd_ast_stmt *def,
                       const nnd_ast_expr *call, const char *want_name);
+
+/* Numbers of a tensor literal (rank already checked) must fit a 32-bit
+ * float; else an error at loc. */
+int lower_check_floats(lower_ctx *c, const nnd_value *v, nnd_loc loc);
 
 /* Check a literal against a shape: exact, or a scalar broadcast to it. */
 int lower_check_literal(lower_ctx *c, const nnd_value *v, const nnd_type *t,

@@ -1,6 +1,7 @@
 /* attr.c — see attr.h. */
 #include "attr.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -263,6 +264,12 @@ static int check_one(const nnd_attr_sig *sig, const nnd_attr_spec *s,
   case NND_ATTR_FLOAT:
     if (v->kind != NND_VAL_NUMBER) return type_error(sig, s, v, msg, msg_n);
     if (check_bounds(sig, s, v->num, msg, msg_n)) return -1;
+    /* kernels and tensors take it as a float: past the range it is inf */
+    if (fabs(v->num) > FLT_MAX) {
+      snprintf(msg, msg_n, "%s is out of range for a 32-bit float, got %s",
+               subject(sig, s->name, who, sizeof who), brief(v, b, sizeof b));
+      return -1;
+    }
     *out = *v;
     return 0;
   case NND_ATTR_BOOL:

@@ -37,6 +37,8 @@ void test_backend_training_register(void);
 void test_loss_reference_register(void);
 void test_seeds_register(void);
 void test_outputs_register(void);
+void test_compile_limits_register(void);
+void test_diag_escape_register(void);
 
 /* test_backends.c: 1 when backend b's plugin loaded and a test should run
  * (a plugin not built passes with a note, one built but refused fails);
