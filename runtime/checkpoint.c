@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <float.h>
 #include <jansson.h>
-#include <stdalign.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,20 +21,25 @@
 _Static_assert(sizeof(float) == 4 && FLT_MANT_DIG == 24 && FLT_RADIX == 2,
                "safetensors F32 is IEEE-754 binary32");
 
-#define CRC_KEY "nnd.crc32"
+#define CRC_KEY "nnd.crc32"           /* earlier versions: CRC-32 of the data section */
+#define FILE_CRC_KEY "nnd.file_crc32" /* CRC-32 of the whole file, see checkpoint.h */
 #define META_KEY "__metadata__"
+/* Where the whole-file checksum's 8 hex digits sit in the header. */
+#define FILE_CRC_PREFIX "{\"" META_KEY "\":{\"" FILE_CRC_KEY "\":\""
+#define FILE_CRC_AT (sizeof FILE_CRC_PREFIX - 1)
+#define GAP_CHUNK ((size_t)1 << 20) /* bytes between tensors are summed in pieces */
 /* The reference implementation caps the header at 100 MB; a larger length
  * is a corrupt file, and refusing it early avoids a huge allocation. */
 #define MAX_HEADER ((uint64_t)100 * 1000 * 1000)
 #define CHUNK_FLOATS 16384 /* 64 KiB of encoded data per write */
 
 struct nnd_checkpoint {
-  unsigned char *file; /* malloc'd; the file sits in it with the data section 16-aligned */
-  float *moved;        /* copies of tensors whose offset is not float-aligned */
+  unsigned char *data; /* malloc'd: the tensors one after another, decoded in place */
   nnd_ckpt_tensor *t;  /* names are malloc'd copies */
   int n;
   char **keys, **values;
   int n_meta;
+  int header_checked;  /* the whole-file checksum matched */
 };
 
 __attribute__((format(printf, 4, 5))) static int fail(char *err, size_t n, const char *path,
@@ -143,14 +147,17 @@ static json_t *build_header(const char *path, const nnd_ckpt_tensor *t, int n,
                             const char *const *keys, const char *const *values, int n_meta,
                             char *err, size_t es) {
   json_t *root = json_object(), *meta = json_object();
-  if (!root || !meta || json_object_set(root, META_KEY, meta) != 0) {
+  /* the checksum's placeholder first: its digits then sit at FILE_CRC_AT */
+  if (!root || !meta || json_object_set(root, META_KEY, meta) != 0 ||
+      json_object_set_new(meta, FILE_CRC_KEY, json_string("00000000")) != 0) {
     fail(err, es, path, "out of memory");
     goto out;
   }
   for (int i = 0; i < n_meta; i++) {
     const char *k = keys[i];
     const char *why = !k || !values[i]             ? "has a NULL key or value"
-                      : strcmp(k, CRC_KEY) == 0    ? "is reserved for the checksum"
+                      : strcmp(k, CRC_KEY) == 0 || strcmp(k, FILE_CRC_KEY) == 0
+                          ? "is reserved for the checksum"
                       : json_object_get(meta, k)   ? "is given twice"
                       : json_object_set_new(meta, k, json_string(values[i])) != 0
                           ? "is not valid UTF-8 (or out of memory)"
@@ -228,12 +235,13 @@ int nnd_checkpoint_save(const char *path, const nnd_ckpt_tensor *tensors, int n,
   uLong crc = crc32(0L, Z_NULL, 0);
   json_t *root = build_header(path, tensors, n, meta_keys, meta_values, n_meta, err, err_size);
   if (!root) goto out;
-  stream(tensors, n, chunk, &crc, NULL);
-  char crc_text[16];
-  snprintf(crc_text, sizeof crc_text, "%lu", (unsigned long)crc);
-  if (json_object_set_new(json_object_get(root, META_KEY), CRC_KEY, json_string(crc_text)) != 0 ||
-      !(header = json_dumps(root, JSON_COMPACT))) {
+  if (!(header = json_dumps(root, JSON_COMPACT))) {
     fail(err, err_size, path, "out of memory");
+    goto out;
+  }
+  /* Jansson keeps insertion order, so the placeholder comes first */
+  if (strncmp(header, FILE_CRC_PREFIX "00000000\"", FILE_CRC_AT + 9) != 0) {
+    fail(err, err_size, path, "internal error: the checksum is not first in the header");
     goto out;
   }
   /* Spaces pad the header to a multiple of 8 as the reference writer does,
@@ -241,6 +249,14 @@ int nnd_checkpoint_save(const char *path, const nnd_ckpt_tensor *tensors, int n,
   size_t hlen = strlen(header), padded = (hlen + 7) & ~(size_t)7;
   unsigned char lenbytes[8];
   for (int i = 0; i < 8; i++) lenbytes[i] = (unsigned char)((uint64_t)padded >> (8 * i));
+  /* the checksum of the file as written, with its own digits as zeros */
+  crc = crc32(crc, lenbytes, 8);
+  crc = crc_bytes(crc, (const unsigned char *)header, hlen);
+  for (size_t i = hlen; i < padded; i++) crc = crc32(crc, (const unsigned char *)" ", 1);
+  stream(tensors, n, chunk, &crc, NULL);
+  char digits[9];
+  snprintf(digits, sizeof digits, "%08lx", (unsigned long)crc);
+  memcpy(header + FILE_CRC_AT, digits, 8);
 
   /* The temp file lives in the target's directory: rename is atomic only
    * within one filesystem. */
@@ -464,56 +480,120 @@ out:
   return rc;
 }
 
-static int check_crc(const char *path, const nnd_checkpoint *c, const unsigned char *data,
-                     uint64_t len, char *err, size_t es) {
-  const char *want = nnd_checkpoint_meta(c, CRC_KEY);
-  if (!want) return 0; /* files from other writers carry none */
-  char *end;
-  errno = 0;
-  unsigned long long v = strtoull(want, &end, 10);
-  if (*want < '0' || *want > '9' || *end || errno || v > 0xffffffffULL)
-    return fail(err, es, path, "metadata %s \"%s\" is not a CRC-32", CRC_KEY, want);
-  uLong got = crc_bytes(crc32(0L, Z_NULL, 0), data, len);
-  if (got != v)
-    return fail(err, es, path, "checksum mismatch: the file is corrupted (%s says %llu, the "
-                "data gives %lu)", CRC_KEY, v, (unsigned long)got);
+/* read exactly n bytes at offset off, or -1 (a short read: the file shrank) */
+static int read_at(int fd, void *buf, size_t n, uint64_t off) {
+  unsigned char *p = buf;
+  while (n > 0) {
+    ssize_t k = pread(fd, p, n > (1u << 30) ? (1u << 30) : n, (off_t)off);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) {
+      if (k == 0) errno = EIO;
+      return -1;
+    }
+    p += k;
+    n -= (size_t)k;
+    off += (uint64_t)k;
+  }
   return 0;
 }
 
-/* Turn little-endian bytes into host floats in place, or into c->moved for
- * tensors whose offset is not float-aligned (possible when a foreign file
- * leaves gaps between tensors). */
-static int decode(nnd_checkpoint *c, unsigned char *data, const span *spans) {
-  size_t moved = 0;
-  for (int i = 0; i < c->n; i++)
-    if ((uintptr_t)(data + spans[i].begin) % alignof(float) != 0)
-      moved += (size_t)(spans[i].end - spans[i].begin) / 4;
-  if (moved && !(c->moved = malloc(moved * sizeof(float)))) return -1;
+/* Which checksum a file carries: the whole-file one (set *want from the
+ * digits at their fixed place), the data-only one of older files, none. */
+enum { SUM_NONE, SUM_DATA, SUM_FILE };
+
+static int checksum_kind(const char *path, const nnd_checkpoint *c, const char *header,
+                         uint64_t hlen, uint32_t *want, char *err, size_t es) {
+  const char *file = nnd_checkpoint_meta(c, FILE_CRC_KEY);
+  const char *data = nnd_checkpoint_meta(c, CRC_KEY);
+  if (file) {
+    if (hlen < FILE_CRC_AT + 9 || memcmp(header, FILE_CRC_PREFIX, FILE_CRC_AT) != 0)
+      return fail(err, es, path, "metadata %s is not at the start of the header, where nnd "
+                  "writes it", FILE_CRC_KEY);
+    uint32_t v = 0;
+    for (int i = 0; i < 8; i++) {
+      char ch = file[i];
+      int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+      if (d < 0) return fail(err, es, path, "metadata %s \"%s\" is not 8 hex digits",
+                             FILE_CRC_KEY, file);
+      v = v << 4 | (uint32_t)d;
+    }
+    if (file[8] || memcmp(header + FILE_CRC_AT, file, 8) != 0 || header[FILE_CRC_AT + 8] != '"')
+      return fail(err, es, path, "metadata %s \"%s\" is not 8 hex digits", FILE_CRC_KEY, file);
+    *want = v;
+    return SUM_FILE;
+  }
+  if (data) {
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(data, &end, 10);
+    if (*data < '0' || *data > '9' || *end || errno || v > 0xffffffffULL)
+      return fail(err, es, path, "metadata %s \"%s\" is not a CRC-32", CRC_KEY, data);
+    *want = (uint32_t)v;
+    return SUM_DATA;
+  }
+  return SUM_NONE;
+}
+
+/* Read the data section's tensors into c->data (in data order, each at a
+ * float-aligned place) and add what the checksum covers to *crc: the gaps
+ * between tensors are read in chunks for it and skipped without one. */
+static int read_tensors(const char *path, int fd, nnd_checkpoint *c, const span *spans,
+                        uint64_t data_at, int summed, uLong *crc, char *err, size_t es) {
+  uint64_t total = 0;
+  for (int i = 0; i < c->n; i++) total += spans[i].end - spans[i].begin;
+  if (total > SIZE_MAX / 2) return fail(err, es, path, "tensors too large for this machine");
+  if (!(c->data = malloc(total ? (size_t)total : 1))) /* malloc aligns for float */
+    return fail(err, es, path, "out of memory (%llu bytes of tensors)",
+                (unsigned long long)total);
+  unsigned char *gap = NULL;
+  uint64_t pos = 0, used = 0;
+  int rc = 0;
+  for (int i = 0; i < c->n && rc == 0; i++) {
+    while (summed && pos < spans[i].begin && rc == 0) {
+      size_t k = spans[i].begin - pos > GAP_CHUNK ? GAP_CHUNK : (size_t)(spans[i].begin - pos);
+      if (!gap && !(gap = malloc(GAP_CHUNK))) rc = fail(err, es, path, "out of memory");
+      else if (read_at(fd, gap, k, data_at + pos) != 0)
+        rc = fail(err, es, path, "cannot read: %s (changed while reading?)", strerror(errno));
+      else *crc = crc_bytes(*crc, gap, k), pos += k;
+    }
+    size_t len = (size_t)(spans[i].end - spans[i].begin);
+    unsigned char *dst = c->data + used;
+    if (rc == 0 && read_at(fd, dst, len, data_at + spans[i].begin) != 0)
+      rc = fail(err, es, path, "cannot read: %s (changed while reading?)", strerror(errno));
+    if (rc == 0 && summed) *crc = crc_bytes(*crc, dst, len);
+    pos = spans[i].end;
+    used += len;
+  }
+  free(gap);
+  return rc;
+}
+
+/* Little-endian bytes to host floats, in place: c->data is malloc'd and
+ * every tensor's size is a multiple of 4, so each one is float-aligned. */
+static void decode(nnd_checkpoint *c) {
   size_t used = 0;
   for (int i = 0; i < c->n; i++) {
-    const unsigned char *src = data + spans[i].begin;
-    size_t count = (size_t)(spans[i].end - spans[i].begin) / 4;
-    float *dst = (uintptr_t)src % alignof(float) == 0 ? (float *)(void *)(data + spans[i].begin)
-                                                      : c->moved + used;
-    if (dst != (const void *)src) used += count;
+    size_t count = (size_t)shape_count(c->t[i].dim, c->t[i].ndim);
+    float *dst = (float *)(void *)(c->data + used);
     for (size_t k = 0; k < count; k++) {
-      uint32_t u = get_le32(src + 4 * k);
+      uint32_t u = get_le32(c->data + used + 4 * k);
       float v;
       memcpy(&v, &u, 4);
       dst[k] = v; /* a float store, so the bytes now hold a float object */
     }
     c->t[i].data = dst;
+    used += 4 * count;
   }
-  return 0;
 }
 
 int nnd_checkpoint_load(const char *path, nnd_checkpoint **out, char *err, size_t err_size) {
   if (out) *out = NULL;
   if (!path || !out) return fail(err, err_size, path, "invalid arguments");
-  FILE *f = fopen(path, "rb");
-  if (!f) return fail(err, err_size, path, "cannot open: %s", strerror(errno));
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(err, err_size, path, "cannot open: %s", strerror(errno));
   int rc = -1;
   span *spans = NULL;
+  char *header = NULL;
   nnd_checkpoint *c = calloc(1, sizeof *c);
   struct stat st;
   unsigned char head[8];
@@ -521,12 +601,12 @@ int nnd_checkpoint_load(const char *path, nnd_checkpoint **out, char *err, size_
     fail(err, err_size, path, "out of memory");
     goto out;
   }
-  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     fail(err, err_size, path, "not a regular file");
     goto out;
   }
   uint64_t size = (uint64_t)st.st_size;
-  if (size < 8 || fread(head, 1, 8, f) != 8) {
+  if (size < 8 || read_at(fd, head, 8, 0) != 0) {
     fail(err, err_size, path, "file is %llu bytes, too short for a safetensors header length "
          "(8 bytes)", (unsigned long long)size);
     goto out;
@@ -542,37 +622,51 @@ int nnd_checkpoint_load(const char *path, nnd_checkpoint **out, char *err, size_
          (unsigned long long)hlen);
     goto out;
   }
-  if (size > SIZE_MAX - 32) {
-    fail(err, err_size, path, "file is too large for this machine");
-    goto out;
-  }
-  /* Place the file so that its data section starts 16-aligned: then the
-   * tensors of any standard file can be used where they are. */
-  size_t pad = (size_t)((16 - (8 + hlen) % 16) % 16);
-  if (!(c->file = malloc((size_t)size + pad))) {
-    fail(err, err_size, path, "out of memory (%llu bytes)", (unsigned long long)size);
-    goto out;
-  }
-  unsigned char *base = c->file + pad;
-  memcpy(base, head, 8);
-  if (fread(base + 8, 1, (size_t)size - 8, f) != (size_t)size - 8) {
-    fail(err, err_size, path, "cannot read %llu bytes (changed while reading?)",
-         (unsigned long long)size);
-    goto out;
-  }
-  unsigned char *data = base + 8 + hlen;
-  uint64_t data_len = size - 8 - hlen;
-  if (parse_header(path, (const char *)base + 8, (size_t)hlen, data_len, c, &spans, err,
-                   err_size) != 0 ||
-      check_crc(path, c, data, data_len, err, err_size) != 0)
-    goto out;
-  if (decode(c, data, spans) != 0) {
+  if (!(header = malloc((size_t)hlen + 1))) {
     fail(err, err_size, path, "out of memory");
     goto out;
   }
+  if (read_at(fd, header, (size_t)hlen, 8) != 0) {
+    fail(err, err_size, path, "cannot read its header: %s", strerror(errno));
+    goto out;
+  }
+  uint64_t data_len = size - 8 - hlen, last = 0;
+  if (parse_header(path, header, (size_t)hlen, data_len, c, &spans, err, err_size) != 0)
+    goto out;
+  for (int i = 0; i < c->n; i++)
+    if (spans[i].end > last) last = spans[i].end;
+  /* as the reference reader: the tensors end where the file does */
+  if (data_len > last) {
+    fail(err, err_size, path, "%llu bytes after the end of the last tensor (the file is %llu "
+         "bytes, its tensors end at byte %llu)", (unsigned long long)(data_len - last),
+         (unsigned long long)size, (unsigned long long)(8 + hlen + last));
+    goto out;
+  }
+  uint32_t want = 0;
+  int kind = checksum_kind(path, c, header, hlen, &want, err, err_size);
+  if (kind < 0) goto out;
+  uLong crc = crc32(0L, Z_NULL, 0);
+  if (kind == SUM_FILE) {
+    memset(header + FILE_CRC_AT, '0', 8);
+    crc = crc_bytes(crc_bytes(crc, head, 8), (const unsigned char *)header, hlen);
+  }
+  if (read_tensors(path, fd, c, spans, 8 + hlen, kind != SUM_NONE, &crc, err, err_size) != 0)
+    goto out;
+  if (kind != SUM_NONE && crc != want) {
+    if (kind == SUM_FILE)
+      fail(err, err_size, path, "checksum mismatch: the file is corrupted (%s says %08lx, the "
+           "file gives %08lx)", FILE_CRC_KEY, (unsigned long)want, (unsigned long)crc);
+    else
+      fail(err, err_size, path, "checksum mismatch: the file is corrupted (%s says %lu, the "
+           "data gives %lu)", CRC_KEY, (unsigned long)want, (unsigned long)crc);
+    goto out;
+  }
+  c->header_checked = kind == SUM_FILE;
+  decode(c);
   rc = 0;
 out:
-  fclose(f);
+  close(fd);
+  free(header);
   free(spans);
   if (rc == 0) *out = c;
   else nnd_checkpoint_free(c);
@@ -589,8 +683,7 @@ void nnd_checkpoint_free(nnd_checkpoint *c) {
   free(c->keys);
   free(c->values);
   free(c->t);
-  free(c->moved);
-  free(c->file);
+  free(c->data);
   free(c);
 }
 
@@ -605,6 +698,8 @@ const nnd_ckpt_tensor *nnd_checkpoint_find(const nnd_checkpoint *c, const char *
     if (strcmp(c->t[i].name, name) == 0) return &c->t[i];
   return NULL;
 }
+
+int nnd_checkpoint_header_checked(const nnd_checkpoint *c) { return c && c->header_checked; }
 
 const char *nnd_checkpoint_meta(const nnd_checkpoint *c, const char *key) {
   for (int i = 0; c && key && i < c->n_meta; i++)
