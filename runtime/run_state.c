@@ -1,6 +1,7 @@
 /* run_state.c — see run_state.h. */
 #include "run_state.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -84,7 +85,7 @@ static int get_double(const reader *r, const char *key, double *out) {
   if (!v) return -1;
   char *end;
   double x = strtod(v, &end);
-  if (end == v || *end || v[0] == ' ' || v[0] == '\t')
+  if (end == v || *end || isspace((unsigned char)v[0])) /* strtod would skip it */
     return fail(r, "run state %s = \"%s\" is not a number", key, v);
   if (!isfinite(x)) return fail(r, "run state %s = \"%s\" is not finite", key, v);
   *out = x;

@@ -219,6 +219,7 @@ static void test_edited_run_state_refused(void) {
       {"nnd.loss_sum", "inf", "nnd.loss_sum", "finite"},
       {"nnd.loss_sum", "1e999", "nnd.loss_sum", "finite"},
       {"nnd.loss_sum", "0.5x", "nnd.loss_sum", "not a number"},
+      {"nnd.loss_sum", "\n0.5", "nnd.loss_sum", "not a number"},
       {"nnd.seen", "29", "nnd.seen", "30"},
       {"nnd.correct", "31", "nnd.correct", "0 to 30"},
       {"nnd.correct", "-1", "nnd.correct", "0 to 30"},
