@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "cli.h"
 #include "ir.h"
 #include "metrics.h"
@@ -158,6 +159,7 @@ int cmd_eval(int argc, char **argv) {
   nnd_model *m = NULL;
   if (cli_compile(file, &m) != EXIT_OK) return EXIT_MODEL;
   nnd_session *s = NULL;
+  nnd_checkpoint *ckpt = NULL; /* for its metadata */
   nnd_dataset *d = NULL;
   nnd_data_binding b;
   nnd_confusion c = {0, NULL};
@@ -170,7 +172,7 @@ int cmd_eval(int argc, char **argv) {
   nnd_session_options so = {.size = sizeof so, .backends = cli_options.backends};
   if (!src) snprintf(err, sizeof err, "%s: the train block names no `test` or `data`", file);
   if (!src || nnd_session_new(m, &so, &s, err, sizeof err) != 0 ||
-      nnd_session_load(s, weights, 0, NULL, err, sizeof err) != 0 ||
+      nnd_session_load(s, weights, 0, &ckpt, err, sizeof err) != 0 ||
       nnd_dataset_open(&src->value, m->dir, &d, err, sizeof err) != 0 ||
       nnd_train_bind(m, d, &b, err, sizeof err) != 0 ||
       nnd_confusion_init(&c, b.classes) != 0 || nnd_session_set_batch(s, 256) != 0 ||
@@ -179,6 +181,12 @@ int cmd_eval(int argc, char **argv) {
     fprintf(stderr, "nnd eval: %s\n", err);
     status = EXIT_MODEL;
   }
+  /* same names and shapes, another model: legal (transfer), but say so */
+  const char *saved_by = ckpt ? nnd_checkpoint_meta(ckpt, "nnd.model") : NULL;
+  if (status == EXIT_OK && saved_by && strcmp(saved_by, m->name) != 0)
+    fprintf(stderr, "nnd eval: warning: %s holds the weights of model `%s`, not `%s`\n",
+            weights, saved_by, m->name);
+  nnd_checkpoint_free(ckpt);
   if (status == EXIT_OK) {
     if (json) print_json(m, &b, loss, &x, &c);
     else print_text(m, &b, loss, &x, &c);

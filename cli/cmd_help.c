@@ -57,7 +57,8 @@ static const help_entry entries[] = {
      "-v prints every element that differs. Exit status 1 when an error\n"
      "exceeds the tolerance (default 0.01).\n"},
     {"train", "train the model on its data, with checkpoints",
-     "usage: nnd train FILE [--set KEY=VALUE]... [--checkpoint PATH] [--resume PATH]\n"
+     "usage: nnd train FILE [--set KEY=VALUE]... [--checkpoint PATH]\n"
+     "                      [--resume PATH | --overwrite]\n"
      "                      [--log FILE.csv | --log FILE.jsonl [--log-steps]]\n\n"
      "Train with the model's train block: data, test, validation, optimizer,\n"
      "schedule, batch, epochs, seed, shuffle; --set overrides any of them, or an\n"
@@ -67,7 +68,10 @@ static const help_entry entries[] = {
      "epoch: train loss and accuracy, test (or validation) loss and accuracy,\n"
      "seconds; on a terminal a live progress line on stderr. The checkpoint\n"
      "(default NAME.safetensors) is written atomically after every epoch and on\n"
-     "Ctrl-C; --resume continues exactly where it stopped. A NaN or infinity\n"
+     "Ctrl-C; --resume continues exactly where it stopped (same model, seed,\n"
+     "batch, validation and data; the run state is checked). An existing\n"
+     "checkpoint is replaced only by --resume of that file or --overwrite, and\n"
+     "never before the first step. A NaN or infinity\n"
      "stops training naming the epoch, step and tensor. --log writes one CSV\n"
      "row per epoch (JSON lines when the name ends in .jsonl; with --log-steps\n"
      "also one line per step with its running loss), rewritten whole after each\n"

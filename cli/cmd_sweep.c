@@ -128,7 +128,7 @@ static int one_run(const char *file, const axis *axes, int n_axes, const int *pi
                             .no_input_grads = 1};
   if (status == EXIT_OK && nnd_session_new(m, &so, &s, err, err_size) != 0) status = EXIT_MODEL;
   if (status == EXIT_OK) {
-    nnd_train_options o = {NULL, NULL, NULL, on_epoch, r, &r->stop, 1};
+    nnd_train_options o = {NULL, NULL, NULL, on_epoch, r, &r->stop, 1, 0};
     if (nnd_train(s, m, &o, err, err_size) != 0) status = EXIT_MODEL;
     if (r->log_err[0]) snprintf(err, err_size, "%s", r->log_err), status = EXIT_MODEL;
   }

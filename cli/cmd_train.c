@@ -83,7 +83,7 @@ static void on_epoch(const nnd_epoch_stats *e, void *user) {
 int cmd_train(int argc, char **argv) {
   const char *file = NULL, *checkpoint = NULL, *resume = NULL, *log = NULL;
   const char *sets[32];
-  int n_sets = 0, log_steps = 0;
+  int n_sets = 0, log_steps = 0, overwrite = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     int has = i + 1 < argc;
@@ -91,6 +91,7 @@ int cmd_train(int argc, char **argv) {
     else if (strcmp(a, "--resume") == 0 && has) resume = argv[++i];
     else if (strcmp(a, "--log") == 0 && has) log = argv[++i];
     else if (strcmp(a, "--log-steps") == 0) log_steps = 1;
+    else if (strcmp(a, "--overwrite") == 0) overwrite = 1;
     else if (strcmp(a, "--set") == 0 && has && n_sets < 32) sets[n_sets++] = argv[++i];
     else if (a[0] == '-') return cli_usage_error("train", "unknown option or missing value: '%s'", a);
     else if (file) return cli_usage_error("train", "expected one model file");
@@ -157,7 +158,7 @@ int cmd_train(int argc, char **argv) {
     sigaction(SIGTERM, &sa, NULL);
     /* every step is reported when each one is logged, else ten times a second */
     nnd_train_options o = {checkpoint, resume, on_progress, on_epoch, &r, &stop_requested,
-                           log_steps ? 0 : 0.1};
+                           log_steps ? 0 : 0.1, overwrite};
     int rc = nnd_train(s, m, &o, err, sizeof err);
     if (r.tty) fprintf(stderr, "\r\033[K");
     if (rc < 0) {
@@ -170,6 +171,10 @@ int cmd_train(int argc, char **argv) {
     } else if (rc == 1) {
       fprintf(stderr, "nnd train: interrupted; saved %s (continue with --resume %s)\n",
               checkpoint, checkpoint);
+      status = 130;
+    } else if (rc == 2) {
+      fprintf(stderr, "nnd train: interrupted before the first step; %s was not written\n",
+              checkpoint);
       status = 130;
     } else {
       printf("saved %s\n", checkpoint);

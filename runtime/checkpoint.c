@@ -1,99 +1,17 @@
-/* checkpoint.c — safetensors reading and writing (see checkpoint.h).
- *
- * Byte order: the data is always encoded and decoded byte by byte with
- * shifts, so the same code is correct on little- and big-endian hosts and
- * the path exercised by the tests on x86 is the one a big-endian host runs;
- * no #error is needed. Only IEEE-754 binary32 floats are assumed. */
-#include "checkpoint.h"
+/* checkpoint.c — writing safetensors checkpoints (see checkpoint.h; the
+ * reader is checkpoint_load.c). */
+#include "checkpoint_internal.h"
 #include "output_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <float.h>
 #include <jansson.h>
-#include <stdalign.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
-
-_Static_assert(sizeof(float) == 4 && FLT_MANT_DIG == 24 && FLT_RADIX == 2,
-               "safetensors F32 is IEEE-754 binary32");
-
-#define CRC_KEY "nnd.crc32"
-#define META_KEY "__metadata__"
-/* The reference implementation caps the header at 100 MB; a larger length
- * is a corrupt file, and refusing it early avoids a huge allocation. */
-#define MAX_HEADER ((uint64_t)100 * 1000 * 1000)
-#define CHUNK_FLOATS 16384 /* 64 KiB of encoded data per write */
-
-struct nnd_checkpoint {
-  unsigned char *file; /* malloc'd; the file sits in it with the data section 16-aligned */
-  float *moved;        /* copies of tensors whose offset is not float-aligned */
-  nnd_ckpt_tensor *t;  /* names are malloc'd copies */
-  int n;
-  char **keys, **values;
-  int n_meta;
-};
-
-__attribute__((format(printf, 4, 5))) static int fail(char *err, size_t n, const char *path,
-                                                      const char *fmt, ...) {
-  if (err && n) {
-    int k = snprintf(err, n, "%s: ", path ? path : "(no path)");
-    if (k >= 0 && (size_t)k < n) {
-      va_list ap;
-      va_start(ap, fmt);
-      vsnprintf(err + k, n - (size_t)k, fmt, ap);
-      va_end(ap);
-    }
-  }
-  return -1;
-}
-
-static void put_le32(unsigned char *p, uint32_t v) {
-  for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get_le32(const unsigned char *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_le64(const unsigned char *p) {
-  return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
-}
-
-static void encode_floats(unsigned char *out, const float *in, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    uint32_t u;
-    memcpy(&u, &in[i], 4);
-    put_le32(out + 4 * i, u);
-  }
-}
-
-/* Element count of a shape, or -1 when 4 * count would not fit in 63 bits. */
-static int64_t shape_count(const int64_t *dim, int ndim) {
-  for (int i = 0; i < ndim; i++)
-    if (dim[i] == 0) return 0; /* checked first: [0, huge] is empty, not an overflow */
-  int64_t count = 1;
-  for (int i = 0; i < ndim; i++) {
-    if (dim[i] < 0 || count > (INT64_MAX / 4) / dim[i]) return -1;
-    count *= dim[i];
-  }
-  return count;
-}
-
-static uLong crc_bytes(uLong crc, const unsigned char *p, uint64_t len) {
-  while (len > 0) { /* zlib takes a uInt length */
-    uInt step = len > (1u << 30) ? (1u << 30) : (uInt)len;
-    crc = crc32(crc, p, step);
-    p += step;
-    len -= step;
-  }
-  return crc;
-}
 
 /* ---- saving ------------------------------------------------------------ */
 
@@ -144,14 +62,17 @@ static json_t *build_header(const char *path, const nnd_ckpt_tensor *t, int n,
                             const char *const *keys, const char *const *values, int n_meta,
                             char *err, size_t es) {
   json_t *root = json_object(), *meta = json_object();
-  if (!root || !meta || json_object_set(root, META_KEY, meta) != 0) {
+  /* the checksum's placeholder first: its digits then sit at FILE_CRC_AT */
+  if (!root || !meta || json_object_set(root, META_KEY, meta) != 0 ||
+      json_object_set_new(meta, FILE_CRC_KEY, json_string("00000000")) != 0) {
     fail(err, es, path, "out of memory");
     goto out;
   }
   for (int i = 0; i < n_meta; i++) {
     const char *k = keys[i];
     const char *why = !k || !values[i]             ? "has a NULL key or value"
-                      : strcmp(k, CRC_KEY) == 0    ? "is reserved for the checksum"
+                      : strcmp(k, CRC_KEY) == 0 || strcmp(k, FILE_CRC_KEY) == 0
+                          ? "is reserved for the checksum"
                       : json_object_get(meta, k)   ? "is given twice"
                       : json_object_set_new(meta, k, json_string(values[i])) != 0
                           ? "is not valid UTF-8 (or out of memory)"
@@ -211,12 +132,13 @@ int nnd_checkpoint_save(const char *path, const nnd_ckpt_tensor *tensors, int n,
   uLong crc = crc32(0L, Z_NULL, 0);
   json_t *root = build_header(path, tensors, n, meta_keys, meta_values, n_meta, err, err_size);
   if (!root) goto out;
-  stream(tensors, n, chunk, &crc, NULL);
-  char crc_text[16];
-  snprintf(crc_text, sizeof crc_text, "%lu", (unsigned long)crc);
-  if (json_object_set_new(json_object_get(root, META_KEY), CRC_KEY, json_string(crc_text)) != 0 ||
-      !(header = json_dumps(root, JSON_COMPACT))) {
+  if (!(header = json_dumps(root, JSON_COMPACT))) {
     fail(err, err_size, path, "out of memory");
+    goto out;
+  }
+  /* Jansson keeps insertion order, so the placeholder comes first */
+  if (strncmp(header, FILE_CRC_PREFIX "00000000\"", FILE_CRC_AT + 9) != 0) {
+    fail(err, err_size, path, "internal error: the checksum is not first in the header");
     goto out;
   }
   /* Spaces pad the header to a multiple of 8 as the reference writer does,
@@ -224,6 +146,14 @@ int nnd_checkpoint_save(const char *path, const nnd_ckpt_tensor *tensors, int n,
   size_t hlen = strlen(header), padded = (hlen + 7) & ~(size_t)7;
   unsigned char lenbytes[8];
   for (int i = 0; i < 8; i++) lenbytes[i] = (unsigned char)((uint64_t)padded >> (8 * i));
+  /* the checksum of the file as written, with its own digits as zeros */
+  crc = crc32(crc, lenbytes, 8);
+  crc = crc_bytes(crc, (const unsigned char *)header, hlen);
+  for (size_t i = hlen; i < padded; i++) crc = crc32(crc, (const unsigned char *)" ", 1);
+  stream(tensors, n, chunk, &crc, NULL);
+  char digits[9];
+  snprintf(digits, sizeof digits, "%08lx", (unsigned long)crc);
+  memcpy(header + FILE_CRC_AT, digits, 8);
 
   /* Written as every output file is (output_file.c): a temporary file next
    * to the target, renamed over it once complete and synced, so a crash or a
@@ -246,310 +176,4 @@ out:
   json_decref(root);
   free(chunk);
   return rc;
-}
-
-/* ---- loading ----------------------------------------------------------- */
-
-typedef struct {
-  uint64_t begin, end;
-  int index; /* header order: ties between empty tensors keep it */
-} span;
-
-static int span_cmp(const void *a, const void *b) {
-  const span *x = a, *y = b;
-  if (x->begin != y->begin) return x->begin < y->begin ? -1 : 1;
-  if (x->end != y->end) return x->end < y->end ? -1 : 1;
-  return x->index - y->index;
-}
-
-/* A JSON integer >= 0, as uint64. */
-static int get_count(const json_t *j, uint64_t *v) {
-  if (!json_is_integer(j) || json_integer_value(j) < 0) return -1;
-  *v = (uint64_t)json_integer_value(j);
-  return 0;
-}
-
-/* Check one tensor entry against the data section and fill t and s. */
-static int parse_entry(const char *path, const char *name, const json_t *e, uint64_t data_len,
-                       nnd_ckpt_tensor *t, span *s, char *err, size_t es) {
-  if (!json_is_object(e)) return fail(err, es, path, "tensor '%s': entry is not an object", name);
-  const json_t *dtype = json_object_get(e, "dtype");
-  if (!json_is_string(dtype))
-    return fail(err, es, path, "tensor '%s': \"dtype\" is missing or not a string", name);
-  if (strcmp(json_string_value(dtype), "F32") != 0)
-    return fail(err, es, path, "tensor '%s' has dtype %s; only F32 is supported", name,
-                json_string_value(dtype));
-  const json_t *shape = json_object_get(e, "shape");
-  if (!json_is_array(shape))
-    return fail(err, es, path, "tensor '%s': \"shape\" is missing or not a list", name);
-  if (json_array_size(shape) > NND_CKPT_MAX_DIMS)
-    return fail(err, es, path, "tensor '%s' has %zu dimensions; at most %d are supported", name,
-                json_array_size(shape), NND_CKPT_MAX_DIMS);
-  t->ndim = (int)json_array_size(shape);
-  for (int d = 0; d < t->ndim; d++) {
-    uint64_t v;
-    if (get_count(json_array_get(shape, (size_t)d), &v) != 0)
-      return fail(err, es, path, "tensor '%s': shape entry %d is not a non-negative integer",
-                  name, d);
-    t->dim[d] = (int64_t)v;
-  }
-  const json_t *offs = json_object_get(e, "data_offsets");
-  if (!json_is_array(offs) || json_array_size(offs) != 2 ||
-      get_count(json_array_get(offs, 0), &s->begin) != 0 ||
-      get_count(json_array_get(offs, 1), &s->end) != 0)
-    return fail(err, es, path, "tensor '%s': \"data_offsets\" is not a list [begin, end] of "
-                "non-negative integers", name);
-  if (s->begin > s->end || s->end > data_len)
-    return fail(err, es, path, "tensor '%s': data_offsets [%llu, %llu] lie outside the data "
-                "section (%llu bytes)", name, (unsigned long long)s->begin,
-                (unsigned long long)s->end, (unsigned long long)data_len);
-  int64_t count = shape_count(t->dim, t->ndim);
-  if (count < 0) return fail(err, es, path, "tensor '%s': shape is too large", name);
-  if (s->end - s->begin != 4 * (uint64_t)count)
-    return fail(err, es, path, "tensor '%s': data_offsets span %llu bytes but its shape needs "
-                "%llu (F32)", name, (unsigned long long)(s->end - s->begin),
-                (unsigned long long)(4 * (uint64_t)count));
-  return 0;
-}
-
-static int parse_meta(const char *path, const json_t *meta, nnd_checkpoint *c, char *err,
-                      size_t es) {
-  if (!json_is_object(meta)) return fail(err, es, path, "\"%s\" is not an object", META_KEY);
-  size_t n = json_object_size(meta);
-  c->keys = calloc(n ? n : 1, sizeof *c->keys);
-  c->values = calloc(n ? n : 1, sizeof *c->values);
-  if (!c->keys || !c->values) return fail(err, es, path, "out of memory");
-  const char *k;
-  json_t *v;
-  json_object_foreach((json_t *)meta, k, v) {
-    if (!json_is_string(v))
-      return fail(err, es, path, "metadata '%s' is not a string", k);
-    c->keys[c->n_meta] = strdup(k);
-    c->values[c->n_meta] = strdup(json_string_value(v));
-    if (!c->keys[c->n_meta] || !c->values[c->n_meta]) {
-      free(c->keys[c->n_meta]); /* the other one, if any, is freed here */
-      free(c->values[c->n_meta]);
-      c->keys[c->n_meta] = c->values[c->n_meta] = NULL;
-      return fail(err, es, path, "out of memory");
-    }
-    c->n_meta++;
-  }
-  return 0;
-}
-
-/* Parse the header into c: metadata, tensors sorted by data offset. */
-static int parse_header(const char *path, const char *text, size_t len, uint64_t data_len,
-                        nnd_checkpoint *c, span **spans_out, char *err, size_t es) {
-  json_error_t je;
-  json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-  if (!root)
-    return fail(err, es, path, "header JSON is invalid at line %d, column %d (byte %d): %s",
-                je.line, je.column, je.position, je.text);
-  int rc = -1;
-  span *spans = NULL;
-  if (!json_is_object(root)) {
-    fail(err, es, path, "header JSON is not an object");
-    goto out;
-  }
-  const json_t *meta = json_object_get(root, META_KEY);
-  size_t n = json_object_size(root) - (meta ? 1 : 0);
-  if (n > (size_t)INT32_MAX / 2) {
-    fail(err, es, path, "header lists too many tensors");
-    goto out;
-  }
-  if (meta && parse_meta(path, meta, c, err, es) != 0) goto out;
-  c->t = calloc(n ? n : 1, sizeof *c->t);
-  spans = calloc(n ? n : 1, sizeof *spans);
-  if (!c->t || !spans) {
-    fail(err, es, path, "out of memory");
-    goto out;
-  }
-  nnd_ckpt_tensor *tmp = calloc(n ? n : 1, sizeof *tmp);
-  if (!tmp) {
-    fail(err, es, path, "out of memory");
-    goto out;
-  }
-  const char *key;
-  json_t *e;
-  int i = 0;
-  json_object_foreach(root, key, e) {
-    if (e == meta) continue;
-    spans[i].index = i;
-    if (parse_entry(path, key, e, data_len, &tmp[i], &spans[i], err, es) != 0) break;
-    if (!(tmp[i].name = strdup(key))) {
-      fail(err, es, path, "out of memory");
-      break;
-    }
-    i++;
-  }
-  if ((size_t)i == n) {
-    /* In data order, which is what "file order" means for a reader that
-     * streams the data; then adjacent pairs are enough to find overlaps. */
-    qsort(spans, n, sizeof *spans, span_cmp);
-    for (size_t k = 0; k < n; k++) c->t[k] = tmp[spans[k].index];
-    c->n = (int)n;
-    rc = 0;
-    for (size_t k = 1; k < n && rc == 0; k++)
-      if (spans[k].begin < spans[k - 1].end)
-        rc = fail(err, es, path, "tensors '%s' and '%s' overlap (bytes [%llu, %llu) and "
-                  "[%llu, %llu))", c->t[k - 1].name, c->t[k].name,
-                  (unsigned long long)spans[k - 1].begin, (unsigned long long)spans[k - 1].end,
-                  (unsigned long long)spans[k].begin, (unsigned long long)spans[k].end);
-  } else {
-    for (int k = 0; k < i; k++) free((char *)tmp[k].name);
-  }
-  free(tmp);
-out:
-  json_decref(root);
-  if (rc == 0) *spans_out = spans;
-  else free(spans);
-  return rc;
-}
-
-static int check_crc(const char *path, const nnd_checkpoint *c, const unsigned char *data,
-                     uint64_t len, char *err, size_t es) {
-  const char *want = nnd_checkpoint_meta(c, CRC_KEY);
-  if (!want) return 0; /* files from other writers carry none */
-  char *end;
-  errno = 0;
-  unsigned long long v = strtoull(want, &end, 10);
-  if (*want < '0' || *want > '9' || *end || errno || v > 0xffffffffULL)
-    return fail(err, es, path, "metadata %s \"%s\" is not a CRC-32", CRC_KEY, want);
-  uLong got = crc_bytes(crc32(0L, Z_NULL, 0), data, len);
-  if (got != v)
-    return fail(err, es, path, "checksum mismatch: the file is corrupted (%s says %llu, the "
-                "data gives %lu)", CRC_KEY, v, (unsigned long)got);
-  return 0;
-}
-
-/* Turn little-endian bytes into host floats in place, or into c->moved for
- * tensors whose offset is not float-aligned (possible when a foreign file
- * leaves gaps between tensors). */
-static int decode(nnd_checkpoint *c, unsigned char *data, const span *spans) {
-  size_t moved = 0;
-  for (int i = 0; i < c->n; i++)
-    if ((uintptr_t)(data + spans[i].begin) % alignof(float) != 0)
-      moved += (size_t)(spans[i].end - spans[i].begin) / 4;
-  if (moved && !(c->moved = malloc(moved * sizeof(float)))) return -1;
-  size_t used = 0;
-  for (int i = 0; i < c->n; i++) {
-    const unsigned char *src = data + spans[i].begin;
-    size_t count = (size_t)(spans[i].end - spans[i].begin) / 4;
-    float *dst = (uintptr_t)src % alignof(float) == 0 ? (float *)(void *)(data + spans[i].begin)
-                                                      : c->moved + used;
-    if (dst != (const void *)src) used += count;
-    for (size_t k = 0; k < count; k++) {
-      uint32_t u = get_le32(src + 4 * k);
-      float v;
-      memcpy(&v, &u, 4);
-      dst[k] = v; /* a float store, so the bytes now hold a float object */
-    }
-    c->t[i].data = dst;
-  }
-  return 0;
-}
-
-int nnd_checkpoint_load(const char *path, nnd_checkpoint **out, char *err, size_t err_size) {
-  if (out) *out = NULL;
-  if (!path || !out) return fail(err, err_size, path, "invalid arguments");
-  FILE *f = fopen(path, "rb");
-  if (!f) return fail(err, err_size, path, "cannot open: %s", strerror(errno));
-  int rc = -1;
-  span *spans = NULL;
-  nnd_checkpoint *c = calloc(1, sizeof *c);
-  struct stat st;
-  unsigned char head[8];
-  if (!c) {
-    fail(err, err_size, path, "out of memory");
-    goto out;
-  }
-  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-    fail(err, err_size, path, "not a regular file");
-    goto out;
-  }
-  uint64_t size = (uint64_t)st.st_size;
-  if (size < 8 || fread(head, 1, 8, f) != 8) {
-    fail(err, err_size, path, "file is %llu bytes, too short for a safetensors header length "
-         "(8 bytes)", (unsigned long long)size);
-    goto out;
-  }
-  uint64_t hlen = get_le64(head);
-  if (hlen > size - 8) {
-    fail(err, err_size, path, "header length %llu runs past the end of the file (%llu bytes)",
-         (unsigned long long)hlen, (unsigned long long)size);
-    goto out;
-  }
-  if (hlen >= MAX_HEADER) {
-    fail(err, err_size, path, "header length %llu exceeds the 100 MB limit",
-         (unsigned long long)hlen);
-    goto out;
-  }
-  if (size > SIZE_MAX - 32) {
-    fail(err, err_size, path, "file is too large for this machine");
-    goto out;
-  }
-  /* Place the file so that its data section starts 16-aligned: then the
-   * tensors of any standard file can be used where they are. */
-  size_t pad = (size_t)((16 - (8 + hlen) % 16) % 16);
-  if (!(c->file = malloc((size_t)size + pad))) {
-    fail(err, err_size, path, "out of memory (%llu bytes)", (unsigned long long)size);
-    goto out;
-  }
-  unsigned char *base = c->file + pad;
-  memcpy(base, head, 8);
-  if (fread(base + 8, 1, (size_t)size - 8, f) != (size_t)size - 8) {
-    fail(err, err_size, path, "cannot read %llu bytes (changed while reading?)",
-         (unsigned long long)size);
-    goto out;
-  }
-  unsigned char *data = base + 8 + hlen;
-  uint64_t data_len = size - 8 - hlen;
-  if (parse_header(path, (const char *)base + 8, (size_t)hlen, data_len, c, &spans, err,
-                   err_size) != 0 ||
-      check_crc(path, c, data, data_len, err, err_size) != 0)
-    goto out;
-  if (decode(c, data, spans) != 0) {
-    fail(err, err_size, path, "out of memory");
-    goto out;
-  }
-  rc = 0;
-out:
-  fclose(f);
-  free(spans);
-  if (rc == 0) *out = c;
-  else nnd_checkpoint_free(c);
-  return rc;
-}
-
-void nnd_checkpoint_free(nnd_checkpoint *c) {
-  if (!c) return;
-  for (int i = 0; i < c->n; i++) free((char *)c->t[i].name);
-  for (int i = 0; i < c->n_meta; i++) {
-    free(c->keys[i]);
-    free(c->values[i]);
-  }
-  free(c->keys);
-  free(c->values);
-  free(c->t);
-  free(c->moved);
-  free(c->file);
-  free(c);
-}
-
-int nnd_checkpoint_count(const nnd_checkpoint *c) { return c ? c->n : 0; }
-
-const nnd_ckpt_tensor *nnd_checkpoint_at(const nnd_checkpoint *c, int i) {
-  return c && i >= 0 && i < c->n ? &c->t[i] : NULL;
-}
-
-const nnd_ckpt_tensor *nnd_checkpoint_find(const nnd_checkpoint *c, const char *name) {
-  for (int i = 0; c && name && i < c->n; i++)
-    if (strcmp(c->t[i].name, name) == 0) return &c->t[i];
-  return NULL;
-}
-
-const char *nnd_checkpoint_meta(const nnd_checkpoint *c, const char *key) {
-  for (int i = 0; c && key && i < c->n_meta; i++)
-    if (strcmp(c->keys[i], key) == 0) return c->values[i];
-  return NULL;
 }

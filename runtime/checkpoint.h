@@ -6,9 +6,24 @@
  *
  * Writes are atomic: a temporary file in the same directory, fsync, rename,
  * fsync of the directory, so a crash or kill during a save leaves the
- * previous file intact. The metadata carries a CRC-32 of the data section
- * ("nnd.crc32"), checked on load when present, so a corrupted file is
- * refused rather than loaded. */
+ * previous file intact.
+ *
+ * Checksum: the first metadata entry is "nnd.file_crc32", 8 lowercase hex
+ * digits of the CRC-32 of the whole file (length, header, data) computed
+ * with those 8 digits written as "00000000". So the metadata (a training
+ * run's state) is covered as well as the tensors, and the file stays a
+ * plain safetensors file that PyTorch reads. The key must be the first
+ * one of the header, `{"__metadata__":{"nnd.file_crc32":"`, which is where
+ * nnd writes it; a reader finds the digits at that fixed place. Files of
+ * earlier nnd versions carry "nnd.crc32" (decimal, over the data section
+ * only): they load with that check, but nnd_checkpoint_header_checked says
+ * their metadata is not vouched for, so a resume refuses them. Files of
+ * other writers carry neither and load unchecked.
+ *
+ * Loading checks the sizes first (header length and every tensor's offsets
+ * against the file size, no bytes after the last tensor) and then reads
+ * only the tensors (and, for the checksum, the gaps between them), so the
+ * memory used is the header plus the tensors' own size. */
 #ifndef NND_CHECKPOINT_H
 #define NND_CHECKPOINT_H
 
@@ -41,6 +56,9 @@ int nnd_checkpoint_count(const nnd_checkpoint *c);
 /* Tensor i (in file order); its data stays valid until free. */
 const nnd_ckpt_tensor *nnd_checkpoint_at(const nnd_checkpoint *c, int i);
 const nnd_ckpt_tensor *nnd_checkpoint_find(const nnd_checkpoint *c, const char *name);
+/* 1 when the file's checksum covers its header (so the metadata is as
+ * nnd wrote it), 0 for files without one or with a data-only checksum. */
+int nnd_checkpoint_header_checked(const nnd_checkpoint *c);
 /* A metadata value, or NULL. */
 const char *nnd_checkpoint_meta(const nnd_checkpoint *c, const char *key);
 

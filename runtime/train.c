@@ -10,10 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "checkpoint.h"
 #include "rng.h"
+#include "run_state.h"
 #include "session_internal.h"
 #include "shape.h"
 
@@ -193,29 +195,48 @@ typedef struct {
   int64_t n_train, n_holdout;
   float *x, *y;
   int batch, epochs, shuffle;
+  double validation;
   uint64_t seed;
+  int stepped; /* a step was taken: there is a new state to save */
 } run;
 
-static int save(run *r, int epoch, int64_t next_batch, double loss_sum, int64_t correct,
-                int64_t seen, char *err, size_t err_size) {
-  if (!r->o->checkpoint) return 0;
-  char e[32], b[32], st[32], ls[40], c[32], sn[32], sd[32];
-  snprintf(e, sizeof e, "%d", epoch);
-  snprintf(b, sizeof b, "%lld", (long long)next_batch);
-  snprintf(st, sizeof st, "%lld", (long long)nnd_session_steps(r->s));
-  snprintf(ls, sizeof ls, "%.17g", loss_sum);
-  snprintf(c, sizeof c, "%lld", (long long)correct);
-  snprintf(sn, sizeof sn, "%lld", (long long)seen);
-  snprintf(sd, sizeof sd, "%llu", (unsigned long long)r->seed);
-  const char *keys[] = {"nnd.model", "nnd.epoch", "nnd.next_batch", "nnd.steps",
-                        "nnd.loss_sum", "nnd.correct", "nnd.seen", "nnd.seed"};
-  const char *values[] = {r->m->name, e, b, st, ls, c, sn, sd};
-  return nnd_session_save(r->s, r->o->checkpoint, keys, values, 8, err, err_size);
+static void shape_of(const run *r, nnd_run_shape *shape) {
+  shape->model = r->m->name;
+  shape->seed = r->seed;
+  shape->epochs = r->epochs;
+  shape->batch = r->batch;
+  shape->validation = r->validation;
+  shape->train_samples = r->n_train;
 }
 
-static int64_t meta_int(const nnd_checkpoint *c, const char *key) {
-  const char *v = nnd_checkpoint_meta(c, key);
-  return v ? strtoll(v, NULL, 10) : 0;
+/* Save the run at the given position. Before this process has taken a
+ * step there is nothing new to save: the file keeps what it holds (the
+ * state resumed from, or another run's checkpoint, which an interrupt in
+ * the first second must not replace with epoch 0). */
+static int save(run *r, int epoch, int64_t next_batch, double loss_sum, int64_t correct,
+                int64_t seen, char *err, size_t err_size) {
+  if (!r->o->checkpoint || !r->stepped) return 0;
+  nnd_run_state st = {epoch, next_batch, nnd_session_steps(r->s), loss_sum, correct, seen};
+  nnd_run_shape shape;
+  shape_of(r, &shape);
+  char text[NND_RUN_META_MAX][40];
+  const char *keys[NND_RUN_META_MAX], *values[NND_RUN_META_MAX];
+  int n = nnd_run_state_meta(&st, &shape, text, keys, values);
+  return nnd_session_save(r->s, r->o->checkpoint, keys, values, n, err, err_size);
+}
+
+/* A new run must not replace an existing file (by default NAME.safetensors,
+ * easily another run's finished checkpoint) unless it continues that very
+ * file or the caller says to overwrite. */
+static int check_target(const nnd_train_options *o, char *err, size_t err_size) {
+  struct stat a, b;
+  if (!o->checkpoint || o->overwrite || stat(o->checkpoint, &a) != 0) return 0;
+  if (o->resume && stat(o->resume, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+    return 0;
+  snprintf(err, err_size, "%s already exists: continue that run with --resume %s, replace it "
+           "with --overwrite, or write elsewhere with --checkpoint PATH", o->checkpoint,
+           o->checkpoint);
+  return -1;
 }
 
 static int open_sources(run *r, char *err, size_t err_size) {
@@ -242,8 +263,7 @@ static int open_sources(run *r, char *err, size_t err_size) {
     return snprintf(err, err_size, "out of memory"), -1;
   for (int64_t i = 0; i < n; i++) r->order[i] = i;
   /* the validation split is held out of a fixed, seeded permutation */
-  double validation = setting_num(r->m, "validation", 0);
-  r->n_holdout = (int64_t)floor(validation * (double)n);
+  r->n_holdout = (int64_t)floor(r->validation * (double)n);
   if (r->n_holdout > 0) {
     nnd_rng rng = nnd_rng_for(r->seed, "validation");
     nnd_rng_shuffle(&rng, r->order, n);
@@ -283,7 +303,7 @@ static int train_loop(run *r, int start_epoch, int64_t start_batch, double loss_
   const nnd_setting *opt = nnd_ir_setting(r->m, "optimizer");
   const nnd_setting *sched = nnd_ir_setting(r->m, "schedule");
   double base = opt ? nnd_num(nnd_call_arg(&opt->value, "lr"), 0.01) : 0.01;
-  int64_t steps = (r->n_train + r->batch - 1) / r->batch;
+  int64_t steps = nnd_run_batches(r->n_train, r->batch);
   for (int epoch = start_epoch; epoch < r->epochs; epoch++) {
     double lr = nnd_schedule_lr(sched ? &sched->value : NULL, base, epoch, r->epochs);
     memcpy(r->epoch_order, r->order, (size_t)r->n_train * sizeof *r->order);
@@ -297,7 +317,7 @@ static int train_loop(run *r, int start_epoch, int64_t start_batch, double loss_
     for (int64_t b = start_batch; b < steps; b++) {
       if (r->o->stop && *r->o->stop) {
         if (save(r, epoch, b, loss_sum, correct, seen, err, err_size) != 0) return -1;
-        return 1;
+        return r->stepped ? 1 : 2;
       }
       int n = (int)(r->n_train - b * r->batch < r->batch ? r->n_train - b * r->batch : r->batch);
       if (feed(r->s, r->train, &r->bind, r->epoch_order + b * r->batch, n, r->x, r->y) != 0 ||
@@ -318,6 +338,7 @@ static int train_loop(run *r, int start_epoch, int64_t start_batch, double loss_
         snprintf(err, err_size, "%s", nnd_session_error(r->s));
         return -1;
       }
+      r->stepped = 1;
       loss_sum += nnd_session_loss(r->s) * n;
       correct += count_correct(r->s, &r->bind, r->y, n, NULL);
       seen += n;
@@ -360,41 +381,27 @@ int nnd_train(nnd_session *s, const nnd_model *m, const nnd_train_options *o, ch
   r.epochs = (int)setting_num(m, "epochs", 1);
   r.shuffle = setting_num(m, "shuffle", 1) != 0;
   r.seed = (uint64_t)setting_num(m, "seed", 42);
-  int rc = open_sources(&r, err, err_size);
+  r.validation = setting_num(m, "validation", 0);
+  int rc = check_target(o, err, err_size);
+  if (rc == 0) rc = open_sources(&r, err, err_size);
   if (rc == 0 && nnd_session_set_batch(s, r.batch) != 0) {
     snprintf(err, err_size, "%s", nnd_session_error(s));
     rc = -1;
   }
-  int start_epoch = 0;
-  int64_t start_batch = 0, correct = 0, seen = 0;
-  double loss_sum = 0;
+  nnd_run_state st = {0};
   if (rc == 0 && o->resume) {
+    /* the run state is checked before anything of the file is used */
     nnd_checkpoint *c = NULL;
-    rc = nnd_session_load(s, o->resume, 1, &c, err, err_size);
-    const char *model = rc == 0 ? nnd_checkpoint_meta(c, "nnd.model") : NULL;
-    const char *seed = rc == 0 ? nnd_checkpoint_meta(c, "nnd.seed") : NULL;
-    if (rc == 0 && model && strcmp(model, m->name) != 0) {
-      snprintf(err, err_size, "%s was saved by model `%s`, not `%s`", o->resume, model, m->name);
-      rc = -1;
-    } else if (rc == 0 && seed && strtoull(seed, NULL, 10) != r.seed) {
-      snprintf(err, err_size, "%s was trained with seed %s, this run has seed %llu: resuming "
-                              "would change the data order", o->resume, seed,
-               (unsigned long long)r.seed);
-      rc = -1;
-    }
-    if (rc == 0) {
-      start_epoch = (int)meta_int(c, "nnd.epoch");
-      start_batch = meta_int(c, "nnd.next_batch");
-      nnd_session_set_steps(s, meta_int(c, "nnd.steps"));
-      const char *ls = nnd_checkpoint_meta(c, "nnd.loss_sum");
-      loss_sum = ls ? strtod(ls, NULL) : 0;
-      correct = meta_int(c, "nnd.correct");
-      seen = meta_int(c, "nnd.seen");
-    }
+    nnd_run_shape shape;
+    shape_of(&r, &shape);
+    rc = nnd_checkpoint_load(o->resume, &c, err, err_size);
+    if (rc == 0) rc = nnd_run_state_read(c, o->resume, &shape, &st, err, err_size);
+    if (rc == 0) rc = nnd_session_load_checkpoint(s, c, o->resume, 1, err, err_size);
+    if (rc == 0) nnd_session_set_steps(s, st.steps);
     nnd_checkpoint_free(c);
   }
-  if (rc == 0) rc = train_loop(&r, start_epoch, start_batch, loss_sum, correct, seen, err,
-                               err_size);
+  if (rc == 0)
+    rc = train_loop(&r, st.epoch, st.next_batch, st.loss_sum, st.correct, st.seen, err, err_size);
   nnd_dataset_free(r.train);
   nnd_dataset_free(r.test);
   free(r.order);

@@ -41,6 +41,7 @@ typedef struct {
   void *user;
   volatile int *stop;         /* set (by a signal handler) to save and return */
   double progress_interval;   /* seconds between progress reports; 0: every step */
+  int overwrite;              /* may replace an existing file at `checkpoint` */
 } nnd_train_options;
 
 /* Which inputs the data feeds: the float input with the source's feature
@@ -56,8 +57,12 @@ int nnd_train_bind(const nnd_model *m, const nnd_dataset *d, nnd_data_binding *b
                    size_t err_size);
 
 /* Train for the model's epochs. Returns 0 when done, 1 when stopped by
- * *stop (a checkpoint was saved), -1 on an error (a NaN names its epoch, step
- * and tensor; the last good checkpoint stays). */
+ * *stop (a checkpoint was saved), 2 when stopped before the first step
+ * (nothing was written: the checkpoint path keeps what it held), -1 on an
+ * error (a NaN names its epoch, step and tensor; the last good checkpoint
+ * stays). An existing checkpoint path is refused unless it is the file
+ * resumed from or `overwrite` is set; a resumed run state is checked
+ * against the model and the data first (run_state.h). */
 int nnd_train(nnd_session *s, const nnd_model *m, const nnd_train_options *o, char *err,
               size_t err_size);
 
@@ -82,6 +87,11 @@ int nnd_session_save(nnd_session *s, const char *path, const char *const *keys,
 struct nnd_checkpoint;
 int nnd_session_load(nnd_session *s, const char *path, int with_state,
                      struct nnd_checkpoint **meta, char *err, size_t err_size);
+/* The same from a checkpoint already loaded (from `path`, for messages).
+ * Both refuse NaN or infinite weights, naming the tensor, and, with_state,
+ * a file without the optimizer state the model's optimizer keeps. */
+int nnd_session_load_checkpoint(nnd_session *s, const struct nnd_checkpoint *c,
+                                const char *path, int with_state, char *err, size_t err_size);
 int64_t nnd_session_steps(const nnd_session *s);
 void nnd_session_set_steps(nnd_session *s, int64_t steps);
 

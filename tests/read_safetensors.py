@@ -13,7 +13,10 @@ Prints one line per tensor, in data order:
 (the first 8 values, each the exact float32 value printed with repr, which
 round-trips), then "__metadata__ {...}" when the file has metadata, then
 "ok N tensors". Exits 1 with a message on stderr at the first
-inconsistency; a CRC in metadata "nnd.crc32" is verified when present.
+inconsistency; a checksum in metadata is verified when present:
+"nnd.file_crc32" (8 hex digits, first in the header: the CRC-32 of the
+whole file with those digits read as "00000000") or, in files of earlier
+nnd versions, "nnd.crc32" (decimal, the CRC-32 of the data section).
 """
 import binascii
 import json
@@ -103,7 +106,19 @@ def read(path):
     for a, b in zip(tensors, tensors[1:]):
         if b[0] < a[1]:
             raise Bad("tensors %r and %r overlap" % (a[2], b[2]))
-    if meta is not None and "nnd.crc32" in meta:
+    if meta is not None and "nnd.file_crc32" in meta:
+        # the whole file, with the checksum's own 8 hex digits (first in
+        # the header, at a fixed place) read as "00000000"
+        prefix = b'{"__metadata__":{"nnd.file_crc32":"'
+        if blob[8:8 + len(prefix)] != prefix:
+            raise Bad("nnd.file_crc32 is not at the start of the header")
+        at = 8 + len(prefix)
+        blanked = blob[:at] + b"00000000" + blob[at + 8:]
+        got = "%08x" % (binascii.crc32(blanked) & 0xFFFFFFFF)
+        if got != meta["nnd.file_crc32"]:
+            raise Bad("checksum mismatch: nnd.file_crc32 is %s, the file gives %s"
+                      % (meta["nnd.file_crc32"], got))
+    elif meta is not None and "nnd.crc32" in meta:  # earlier nnd versions: the data only
         got = binascii.crc32(data) & 0xFFFFFFFF
         if str(got) != meta["nnd.crc32"]:
             raise Bad("checksum mismatch: nnd.crc32 is %s, data gives %d" % (meta["nnd.crc32"], got))

@@ -22,6 +22,7 @@ int main(void) {
   test_checkpoint_register();
   test_metrics_register();
   test_train_register();
+  test_resume_register();
   test_report_register();
   test_backends_register();
   test_backend_training_register();

@@ -23,6 +23,8 @@
 
 static char dir[512]; /* a fresh directory per run, removed afterwards */
 
+static void child_end(int fd, char result);
+
 static int suite_init(void) {
   const char *t = getenv("TMPDIR");
   snprintf(dir, sizeof dir, "%s/nnd_ckpt_XXXXXX", t && *t ? t : "/tmp");
@@ -208,7 +210,8 @@ static void test_round_trip(void) {
     const char *m = nnd_checkpoint_meta(c, meta_k[i]);
     CU_ASSERT(m && strcmp(m, meta_v[i]) == 0);
   }
-  CU_ASSERT_PTR_NOT_NULL(nnd_checkpoint_meta(c, "nnd.crc32"));
+  CU_ASSERT_PTR_NOT_NULL(nnd_checkpoint_meta(c, "nnd.file_crc32"));
+  CU_ASSERT_EQUAL(nnd_checkpoint_header_checked(c), 1);
   CU_ASSERT_PTR_NULL(nnd_checkpoint_meta(c, "missing"));
   nnd_checkpoint_free(c);
   CU_ASSERT_EQUAL(count_temp_files(), 0);
@@ -234,9 +237,20 @@ static void test_file_layout(void) {
   json_t *meta = json_object_get(root, "__metadata__");
   CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(meta, "format")), "pt");
   CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(meta, "note")), meta_v[2]);
+  /* the checksum comes first, so it sits at a fixed place; it covers the
+   * whole file (length, header, data) with its own 8 hex digits as zeros */
+  static const char prefix[] = "{\"__metadata__\":{\"nnd.file_crc32\":\"";
+  size_t at = 8 + sizeof prefix - 1;
+  CU_ASSERT_FATAL(memcmp(b + 8, prefix, sizeof prefix - 1) == 0);
   char crc[16];
-  snprintf(crc, sizeof crc, "%lu", crc32(0, b + 8 + hlen, (uInt)data_len));
-  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(meta, "nnd.crc32")), crc);
+  snprintf(crc, sizeof crc, "%.8s", (const char *)b + at);
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(meta, "nnd.file_crc32")), crc);
+  CU_ASSERT_PTR_NULL(json_object_get(meta, "nnd.crc32")); /* the data-only one of old files */
+  memset(b + at, '0', 8);
+  char want_crc[16];
+  snprintf(want_crc, sizeof want_crc, "%08lx", crc32(0, b, (uInt)len));
+  CU_ASSERT_STRING_EQUAL(crc, want_crc);
+  memcpy(b + at, crc, 8);
   json_t *w = json_object_get(root, "conv.w");
   CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(w, "dtype")), "F32");
   json_t *shape = json_object_get(w, "shape"), *offs = json_object_get(w, "data_offsets");
@@ -262,7 +276,8 @@ static void test_empty_checkpoint(void) {
   CU_ASSERT_FATAL(c != NULL);
   CU_ASSERT_EQUAL(nnd_checkpoint_count(c), 0);
   CU_ASSERT_PTR_NULL(nnd_checkpoint_at(c, 0));
-  CU_ASSERT_STRING_EQUAL(nnd_checkpoint_meta(c, "nnd.crc32"), "0");
+  CU_ASSERT_PTR_NOT_NULL(nnd_checkpoint_meta(c, "nnd.file_crc32"));
+  CU_ASSERT_EQUAL(nnd_checkpoint_header_checked(c), 1);
   nnd_checkpoint_free(c);
 }
 
@@ -397,6 +412,109 @@ static void test_missing_file(void) {
   CU_ASSERT(load_fails(dir, "not a regular file"));
 }
 
+/* The checksum covers the header: the metadata (a training run's state)
+ * edited in place, the JSON still valid, is refused like a data byte. */
+static void test_metadata_edit_fails_checksum(void) {
+  char p[1024];
+  CU_ASSERT_FATAL(save_round_trip(tp(p, "metaedit.safetensors")) == 0);
+  size_t len = 0;
+  unsigned char *b = slurp(p, &len);
+  CU_ASSERT_FATAL(b != NULL);
+  unsigned char *at = memmem(b, len, "\"nnd.epoch\":\"7\"", 15);
+  CU_ASSERT_FATAL(at != NULL);
+  at[13] = '8';
+  spit(p, b, len);
+  CU_ASSERT(load_fails(p, "checksum mismatch: the file is corrupted"));
+  at[13] = '7';
+  spit(p, b, len);
+  nnd_checkpoint *c = load_ok(p);
+  CU_ASSERT(c && strcmp(nnd_checkpoint_meta(c, "nnd.epoch"), "7") == 0);
+  nnd_checkpoint_free(c);
+  /* the checksum field elsewhere than first is not nnd's layout */
+  write_raw(p, -1, "{\"__metadata__\":{\"a\":\"1\",\"nnd.file_crc32\":\"00000000\"}}", NULL, 0);
+  CU_ASSERT(load_fails(p, "nnd.file_crc32 is not at the start of the header"));
+  free(b);
+}
+
+/* Files of earlier nnd versions carry "nnd.crc32" over the data only:
+ * they load, checked as before, but say that their header is unchecked. */
+static void test_data_only_checksum(void) {
+  char p[1024], h[256];
+  const unsigned char data[8] = {0, 0, 0x80, 0x3f, 0, 0, 0, 0x40}; /* 1.0f, 2.0f */
+  snprintf(h, sizeof h, "{\"__metadata__\":{\"nnd.crc32\":\"%lu\",\"nnd.epoch\":\"1\"},"
+           E("w", "F32", "[2]", "0,8") "}", crc32(0, data, 8));
+  write_raw(tp(p, "old.safetensors"), -1, h, data, 8);
+  nnd_checkpoint *c = load_ok(p);
+  CU_ASSERT_FATAL(c != NULL);
+  CU_ASSERT(has(c, "w", 1, (int64_t[]){2}, (const float[]){1.0f, 2.0f}));
+  CU_ASSERT_EQUAL(nnd_checkpoint_header_checked(c), 0);
+  nnd_checkpoint_free(c);
+  flip_byte(p, 1, 0x01);
+  CU_ASSERT(load_fails(p, "checksum mismatch"));
+}
+
+/* Load in a child and report, through the pipe, whether the result was
+ * the expected one; returns the child's peak RSS in MiB (or -1). */
+static long load_in_child(const char *path, const char *needle, int *ok) {
+  int fds[2];
+  *ok = 0;
+  if (pipe(fds) != 0) return -1;
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    char err[1024] = "";
+    nnd_checkpoint *c = NULL;
+    int rc = nnd_checkpoint_load(path, &c, err, sizeof err);
+    int good = needle ? rc == -1 && strstr(err, needle) != NULL
+                      : rc == 0 && nnd_checkpoint_count(c) == 1 &&
+                            nnd_checkpoint_at(c, 0)->data[0] == 1.0f;
+    if (!good) fprintf(stderr, "\nrc=%d: %s\n", rc, err);
+    child_end(fds[1], good ? 'y' : 'n');
+  }
+  close(fds[1]);
+  char result = 0;
+  *ok = read(fds[0], &result, 1) == 1 && result == 'y';
+  close(fds[0]);
+  kill(pid, SIGKILL);
+  struct rusage ru;
+  int status;
+  if (wait4(pid, &status, 0, &ru) != pid) return -1;
+  return ru.ru_maxrss / 1024;
+}
+
+/* Size checks come before reading: 2 GB of trailing bytes (a sparse file)
+ * are refused from the file size alone, and a tensor at a 2 GB offset of a
+ * file without a checksum costs its 4 bytes, not the bytes before it. */
+static void test_sizes_checked_before_reading(void) {
+  char p[1024];
+  save_small(tp(p, "trailing.safetensors"));
+  struct stat st;
+  CU_ASSERT_FATAL(stat(p, &st) == 0);
+  CU_ASSERT_FATAL(truncate(p, st.st_size + 4) == 0);
+  CU_ASSERT(load_fails(p, "4 bytes after the end of the last tensor"));
+  CU_ASSERT_FATAL(truncate(p, st.st_size + (2LL << 30)) == 0);
+  int ok = 0;
+  long mib = load_in_child(p, "2147483648 bytes after the end of the last tensor", &ok);
+  CU_ASSERT(ok);
+  CU_ASSERT(mib >= 0 && mib < 512);
+  unlink(p);
+
+  const unsigned char one[4] = {0, 0, 0x80, 0x3f};
+  write_raw(tp(p, "far.safetensors"), -1, "{" E("x", "F32", "[1]", "2147483648,2147483652") "}",
+            NULL, 0);
+  CU_ASSERT_FATAL(stat(p, &st) == 0);
+  CU_ASSERT_FATAL(truncate(p, st.st_size + (2LL << 30)) == 0);
+  FILE *f = fopen(p, "ab");
+  CU_ASSERT_FATAL(f != NULL);
+  CU_ASSERT(fwrite(one, 1, 4, f) == 4);
+  fclose(f);
+  mib = load_in_child(p, NULL, &ok);
+  CU_ASSERT(ok);
+  CU_ASSERT(mib >= 0 && mib < 512);
+  if (mib >= 512) fprintf(stderr, "\npeak RSS %ld MiB\n", mib);
+  unlink(p);
+}
+
 /* ---- files from other writers ------------------------------------------ */
 
 /* Like PyTorch's safe_open output: no CRC, header keys in name order and
@@ -422,6 +540,7 @@ static void test_foreign_file_loads(void) {
   CU_ASSERT(has(c, "bias", 1, (int64_t[]){2}, vals + 4));
   CU_ASSERT_STRING_EQUAL(nnd_checkpoint_meta(c, "format"), "pt");
   CU_ASSERT_PTR_NULL(nnd_checkpoint_meta(c, "nnd.crc32"));
+  CU_ASSERT_EQUAL(nnd_checkpoint_header_checked(c), 0); /* nothing vouches for its metadata */
   nnd_checkpoint_free(c);
 }
 
@@ -471,6 +590,8 @@ static void test_save_refuses_bad_input(void) {
       {{{.name = "bad\xff", .data = small_a, .ndim = 0}}, 1, NULL, "not valid UTF-8"},
       {{{.name = "a", .data = small_a, .ndim = 0}}, 1, "nnd.crc32",
        "metadata 0 'nnd.crc32' is reserved for the checksum"},
+      {{{.name = "a", .data = small_a, .ndim = 0}}, 1, "nnd.file_crc32",
+       "metadata 0 'nnd.file_crc32' is reserved for the checksum"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
     const char *k[1] = {cases[i].key}, *v[1] = {"1"};
@@ -660,7 +781,7 @@ static void test_python_reader(void) {
   CU_ASSERT(strstr(out, "\"s\" F32 shape=[] values=3.5\n") != NULL);
   CU_ASSERT(strstr(out, "\"empty\" F32 shape=[0] values=\n") != NULL);
   CU_ASSERT(strstr(out, "\"empty3\" F32 shape=[2, 0, 3] values=\n") != NULL);
-  CU_ASSERT(strstr(out, "\"nnd.crc32\"") && strstr(out, "\"format\": \"pt\""));
+  CU_ASSERT(strstr(out, "\"nnd.file_crc32\"") && strstr(out, "\"format\": \"pt\""));
   CU_ASSERT(strstr(out, "ok 5 tensors\n") != NULL);
   /* the first 8 values of conv.w, printed exactly: parse them back */
   const char *w = strstr(out, "\"conv.w\" F32 shape=[2, 3, 2, 2] values=");
@@ -693,6 +814,18 @@ static void test_python_reader_refuses(void) {
   char *out = run_reader(p, &status);
   CU_ASSERT(status != 0 && out && strstr(out, "checksum mismatch"));
   free(out);
+  /* an edited metadata value: the checksum covers the header too */
+  CU_ASSERT_FATAL(save_round_trip(p) == 0);
+  size_t len = 0;
+  unsigned char *b = slurp(p, &len);
+  unsigned char *at = b ? memmem(b, len, "\"nnd.epoch\":\"7\"", 15) : NULL;
+  CU_ASSERT_FATAL(at != NULL);
+  at[13] = '9';
+  spit(p, b, len);
+  free(b);
+  out = run_reader(p, &status);
+  CU_ASSERT(status != 0 && out && strstr(out, "checksum mismatch"));
+  free(out);
   write_raw(p, -1, "{" E("a", "F32", "[3]", "0,8") "}", "12345678", 8);
   out = run_reader(p, &status);
   CU_ASSERT(status != 0 && out && strstr(out, "8 bytes for shape"));
@@ -713,6 +846,10 @@ void test_checkpoint_register(void) {
   CU_add_test(s, "bad shapes and entries are refused", test_shapes_refused);
   CU_add_test(s, "bad metadata and CRC text are refused", test_metadata_refused);
   CU_add_test(s, "a missing file or a directory", test_missing_file);
+  CU_add_test(s, "an edited metadata value fails the checksum", test_metadata_edit_fails_checksum);
+  CU_add_test(s, "old files: a data-only checksum, header unchecked", test_data_only_checksum);
+  CU_add_test(s, "sizes are checked before reading (2 GB sparse files)",
+              test_sizes_checked_before_reading);
   CU_add_test(s, "a file without nnd.crc32 (PyTorch's) loads", test_foreign_file_loads);
   CU_add_test(s, "an unaligned tensor is copied, not refused", test_unaligned_tensor);
   CU_add_test(s, "saving into a missing directory fails", test_save_missing_directory);

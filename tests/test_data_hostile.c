@@ -82,7 +82,7 @@ static void test_test_set_checked_before_training(void) {
   int rc = nnd_session_new(m, NULL, &s, err, sizeof err);
   if (rc == 0) {
     volatile int stop = 0;
-    nnd_train_options o = {NULL, NULL, NULL, count_epoch, NULL, &stop, 0};
+    nnd_train_options o = {NULL, NULL, NULL, count_epoch, NULL, &stop, 0, 0};
     epochs_seen = 0;
     rc = nnd_train(s, m, &o, err, sizeof err);
   }

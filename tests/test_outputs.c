@@ -133,7 +133,7 @@ static void test_refuses_devices_fifos_dirs_symlinks(void) {
          "--checkpoint adir: not a regular file (a directory)");
   expect("ln -sf t.st link.st && $B train tiny.nnd --checkpoint link.st", 2,
          "--checkpoint link.st: is a symbolic link");
-  expect("$B train tiny.nnd --checkpoint t.st --log log.csv >/dev/null && echo trained", 0,
+  expect("$B train tiny.nnd --overwrite --checkpoint t.st --log log.csv >/dev/null && echo trained", 0,
          "trained");
   /* a FIFO would block a plain fopen forever: the timeout is for the unfixed code */
   expect("rm -f fifo && mkfifo fifo && timeout 10 $B plot log.csv -o fifo", 2,
@@ -149,9 +149,10 @@ static void test_refuses_devices_fifos_dirs_symlinks(void) {
  * full disk of a test that cannot mount one. */
 static void test_write_errors_are_errors(void) {
   put("tiny.nnd", tiny);
-  /* the log outgrows 1 KiB after a few dozen epochs; the checkpoint never does */
+  /* ulimit -f counts 512-byte blocks in sh: the log outgrows 1 KiB after a few
+     dozen epochs; the checkpoint (520 bytes) never does */
   int st;
-  char *out = sh("rm -f full.csv && (trap '' XFSZ; ulimit -f 1; $B train tiny.nnd --set "
+  char *out = sh("rm -f full.csv && (trap '' XFSZ; ulimit -f 2; $B train tiny.nnd --overwrite --set "
                  "epochs=60 --checkpoint full.st --log full.csv)", &st);
   CU_ASSERT_NOT_EQUAL(st, 0);
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "full.csv"));
@@ -165,7 +166,7 @@ static void test_write_errors_are_errors(void) {
     free(log);
   }
   /* an old plot or report stays whole when the new one cannot be written */
-  expect("$B train tiny.nnd --checkpoint w.st --log w.csv >/dev/null && $B plot w.csv -o "
+  expect("$B train tiny.nnd --overwrite --checkpoint w.st --log w.csv >/dev/null && $B plot w.csv -o "
          "curves.svg >/dev/null && $B eval tiny.nnd --weights w.st --report r.html "
          ">/dev/null && echo ok", 0, "ok");
   char *svg = slurp("curves.svg"), *html = slurp("r.html");
@@ -199,7 +200,7 @@ static void test_outputs_get_the_umask(void) {
 
 static void test_same_file_refused(void) {
   put("tiny.nnd", tiny);
-  expect("$B train tiny.nnd --checkpoint s.st >/dev/null && cp tiny.nnd keep.nnd && echo ok",
+  expect("$B train tiny.nnd --overwrite --checkpoint s.st >/dev/null && cp tiny.nnd keep.nnd && echo ok",
          0, "ok");
   expect("$B train tiny.nnd --checkpoint tiny.nnd", 2,
          "--checkpoint and the model file name the same file: tiny.nnd");
@@ -213,7 +214,7 @@ static void test_same_file_refused(void) {
          "--report and --weights name the same file: s.st");
   expect("$B eval tiny.nnd --weights s.st --report tiny.nnd", 2,
          "--report and the model file name the same file: tiny.nnd");
-  expect("$B train tiny.nnd --checkpoint s.st --log l.csv >/dev/null && $B plot l.csv -o l.csv",
+  expect("$B train tiny.nnd --overwrite --checkpoint s.st --log l.csv >/dev/null && $B plot l.csv -o l.csv",
          2, "-o and a log name the same file: l.csv");
   expect("mkdir -p sw && cp tiny.nnd sw/run1.csv && $B sweep sw/run1.csv --set epochs=1 "
          "--log-dir sw", 2, "name the same file: sw/run1.csv");

@@ -71,7 +71,7 @@ static int train(const char *src, const char *ckpt, const char *resume, watcher 
   nnd_session *s = NULL;
   int rc = nnd_session_new(m, NULL, &s, err, err_size);
   if (rc == 0) {
-    nnd_train_options o = {ckpt, resume, on_progress, on_epoch, w, w->stop, 0};
+    nnd_train_options o = {ckpt, resume, on_progress, on_epoch, w, w->stop, 0, 0};
     rc = nnd_train(s, m, &o, err, err_size);
     if (params) {
       float *p = nnd_session_params(s, n);

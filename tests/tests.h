@@ -31,6 +31,7 @@ void test_data_hostile_register(void);
 void test_checkpoint_register(void);
 void test_metrics_register(void);
 void test_train_register(void);
+void test_resume_register(void);
 void test_report_register(void);
 void test_backends_register(void);
 void test_backend_training_register(void);
