@@ -53,8 +53,11 @@ static void load(const nnd_value *call, result *r) {
   nnd_dataset_batch(d, index, (int)r->n, r->x, r->y);
   for (int64_t i = 0; i < r->n * r->features; i++)
     if (!isfinite(r->x[i])) abort();
+  /* in double: a class count above 2^24 is not a float, and comparing with
+     the float label would round it */
   for (int64_t i = 0; i < r->n; i++)
-    if (!isfinite(r->y[i]) || (r->classes > 0 && (r->y[i] < 0 || r->y[i] >= r->classes)))
+    if (!isfinite(r->y[i]) ||
+        (r->classes > 0 && (r->y[i] < 0 || (double)r->y[i] >= (double)r->classes)))
       abort();
   free(index);
   nnd_dataset_free(d);

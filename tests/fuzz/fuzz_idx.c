@@ -67,7 +67,7 @@ static void load(result *r) {
   for (int64_t i = 0; i < r->n; i++) index[i] = i;
   nnd_dataset_batch(d, index, (int)r->n, r->x, r->y);
   for (int64_t i = 0; i < r->n; i++)
-    if (!nnd_dataset_image(d, i) || r->y[i] < 0 || r->y[i] >= r->classes) abort();
+    if (!nnd_dataset_image(d, i) || r->y[i] < 0 || (double)r->y[i] >= (double)r->classes) abort();
   free(index);
   nnd_dataset_free(d);
 }
