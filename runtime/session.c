@@ -436,10 +436,12 @@ int nnd_session_set_batch(nnd_session *s, int batch) {
   free(s->ws_block);
   s->ws_block = ws_total ? calloc(1, ws_total) : NULL;
   if (ws_total && !s->ws_block) return set_error(s, "out of memory for kernel workspaces");
-  char *ws = s->ws_block;
+  /* by offset: ws_block is NULL when no kernel has a workspace, and even
+     NULL + 0 is undefined behaviour (UBSan's pointer-overflow check) */
+  size_t off = 0;
   for (int id = 0; id < m->n_nodes; id++) {
-    s->ws[id] = s->ws_size[id] ? ws : NULL;
-    ws += s->ws_size[id];
+    s->ws[id] = s->ws_size[id] ? s->ws_block + off : NULL;
+    off += s->ws_size[id];
   }
   return fill_literals(s);
 }
