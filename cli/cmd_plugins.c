@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "plugin_dirs.h"
 #include "plugin_loader.h"
 #include "registry.h"
 
@@ -41,8 +42,7 @@ int cmd_plugins(int argc, char **argv) {
   if (argc > 1) return cli_usage_error("plugins", "takes no arguments");
   (void)argv;
   int n = nnd_plugin_count();
-  if (n == 0) printf("no plugin found (searched --plugin-dir, NND_PLUGIN_PATH and %s)\n",
-                     NND_PLUGINDIR);
+  if (n == 0) printf("no plugin found\n");
   for (int i = 0; i < n; i++) {
     const nnd_plugin_record *r = nnd_plugin_at(i);
     if (!r->loaded) {
@@ -52,6 +52,14 @@ int cmd_plugins(int argc, char **argv) {
     printf("%s\n    %s %s (%s), ABI %u.%u: %s\n", r->path, r->name, r->version, r->license,
            r->abi_major, r->abi_minor, r->description);
     list_kernels(r->path);
+  }
+  /* the search path in order, so a plugin that was not found can be looked
+     for where nnd looked */
+  printf("searched:\n");
+  for (int i = 0; i < nnd_plugin_searched_count(); i++) {
+    const nnd_plugin_searched_dir *d = nnd_plugin_searched_at(i);
+    if (d->loaded < 0) printf("    %s (%s): not there\n", d->dir, d->source);
+    else printf("    %s (%s): %d loaded\n", d->dir, d->source, d->loaded);
   }
   return EXIT_OK;
 }

@@ -7,6 +7,7 @@
  * an op nobody defines), so a bad plugin leaves no trace and never stops the
  * good ones. Refusals are kept with the file's path, for `nnd plugins`. */
 #include "plugin_loader.h"
+#include "plugin_dirs.h"
 
 #include <nnd/nnd.h>
 
@@ -342,25 +343,10 @@ int nnd_plugin_load_dir(const char *dir) {
   return loaded;
 }
 
+/* the order of the directories is plugin_dirs.c's (one definition, shared
+   with `nnd plugins`) */
 int nnd_plugin_load_search_path(const char *const *dirs, int n_dirs) {
-  int loaded = 0;
-  for (int i = 0; i < n_dirs; i++) {
-    int k = nnd_plugin_load_dir(dirs[i]);
-    if (k > 0) loaded += k;
-  }
-  const char *env = getenv("NND_PLUGIN_PATH");
-  if (env && *env) {
-    char *copy = strdup(env);
-    for (char *save = NULL, *p = copy ? strtok_r(copy, ":", &save) : NULL; p;
-         p = strtok_r(NULL, ":", &save)) {
-      int k = nnd_plugin_load_dir(p);
-      if (k > 0) loaded += k;
-    }
-    free(copy);
-  }
-  int k = nnd_plugin_load_dir(NND_PLUGINDIR);
-  if (k > 0) loaded += k;
-  return loaded;
+  return nnd_plugin_search(dirs, n_dirs);
 }
 
 int nnd_plugin_count(void) { return n_records; }

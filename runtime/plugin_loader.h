@@ -27,7 +27,8 @@ int nnd_plugin_load_file(const char *path);
  * the directory cannot be read. */
 int nnd_plugin_load_dir(const char *dir);
 /* The search path: dirs (--plugin-dir), then NND_PLUGIN_PATH (colon-
- * separated), then the installed NND_PLUGINDIR. Returns how many loaded. */
+ * separated), then the per-user directory, then the installed NND_PLUGINDIR
+ * (see plugin_dirs.h). Returns how many loaded. */
 int nnd_plugin_load_search_path(const char *const *dirs, int n_dirs);
 
 /* For a program run from its build tree: the plugins built beside it

@@ -77,7 +77,8 @@ int64_t nnd_model_param_count(const nnd_model *m);
 /* -------------------------------------------------------------- plugins */
 
 /* Load plugins: each of dirs, then the colon-separated NND_PLUGIN_PATH,
- * then the installed plugin directory. Refused files are remembered with
+ * then the per-user directory ~/.local/lib/nnd/plugins-<ABI major>, then
+ * the installed plugin directory. Refused files are remembered with
  * their reason (see `nnd plugins`); a bad plugin never stops the others.
  * Call before compiling a model that uses a plugin's ops. Returns how many
  * plugins loaded. */
