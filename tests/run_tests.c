@@ -23,6 +23,7 @@ int main(void) {
   test_report_register();
   test_backends_register();
   test_backend_training_register();
+  test_session_limits_register();
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   unsigned failed_tests = CU_get_number_of_tests_failed();

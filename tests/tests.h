@@ -33,6 +33,7 @@ void test_train_register(void);
 void test_report_register(void);
 void test_backends_register(void);
 void test_backend_training_register(void);
+void test_session_limits_register(void);
 
 /* test_backends.c: 1 when backend b's plugin loaded and a test should run
  * (a plugin not built passes with a note, one built but refused fails);
