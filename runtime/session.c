@@ -54,22 +54,6 @@ static void shape_for(const nnd_type *t, int batch, nnd_tensor *x) {
 
 /* ------------------------------------------------------------ kernels */
 
-static int parse_backends(const char *list, const char **out, char store[][32]) {
-  int n = 0;
-  while (list && *list && n < MAX_BACKENDS) {
-    const char *comma = strchr(list, ',');
-    size_t len = comma ? (size_t)(comma - list) : strlen(list);
-    if (len > 0 && len < 32) {
-      memcpy(store[n], list, len);
-      store[n][len] = '\0';
-      out[n] = store[n];
-      n++;
-    }
-    list = comma ? comma + 1 : NULL;
-  }
-  return n;
-}
-
 /* Default preference: the fast standard backends first (blas computes only
  * the products, so openmp takes the rest), then every other backend that
  * registered kernels in the order they appeared, and the reference `naive`
@@ -307,9 +291,22 @@ int nnd_session_new(const nnd_model *m, const nnd_session_options *opts,
                        opts->no_input_grads);
   mark_gradient_paths(s, input_grads);
   const char *list[MAX_BACKENDS];
-  char store[MAX_BACKENDS][32];
-  const char *pref = opts && opts->backends ? opts->backends : getenv("NND_BACKEND");
-  int nb = pref && *pref ? parse_backends(pref, list, store) : default_backends(list);
+  int from_env = !(opts && opts->backends);
+  const char *pref = from_env ? getenv("NND_BACKEND") : opts->backends;
+  int nb;
+  if (pref && *pref) {
+    /* a name no plugin registered is an error, not a silent fall back to
+       naive (a typo would otherwise run everything on the slowest backend) */
+    char msg[700];
+    nb = nnd_registry_parse_backends(pref, list, MAX_BACKENDS - 1, msg, sizeof msg);
+    if (nb < 0) {
+      snprintf(err, err_size, "%s%s", from_env ? "NND_BACKEND: " : "", msg);
+      nnd_session_free(s);
+      return -1;
+    }
+  } else {
+    nb = default_backends(list);
+  }
   /* naive is the reference and always the last fallback (DESIGN.md §4) */
   int has_naive = 0;
   for (int i = 0; i < nb; i++) has_naive |= strcmp(list[i], "naive") == 0;
