@@ -122,10 +122,14 @@ static int choose_kernels(nnd_session *s, const char *const *backends, int nb) {
       for (int b = 0; b < nb && len < sizeof tried; b++)
         len += (size_t)snprintf(tried + len, sizeof tried - len, "%s%s", b ? ", " : "",
                                 backends[b]);
-      return set_error(s, "%s: no kernel runs this op (backends tried: %s)%s",
+      /* a refused plugin may be the one that had the kernel */
+      char refused[600];
+      nnd_plugin_refusals(refused, sizeof refused);
+      return set_error(s, "%s: no kernel runs this op (backends tried: %s)%s%s%s",
                        where(n, w, sizeof w), nb ? tried : "none",
                        nb ? "" : "; no plugin is loaded: is the naive plugin installed, "
-                                 "or NND_PLUGIN_PATH set?");
+                                 "or NND_PLUGIN_PATH set?",
+                       refused[0] ? "; plugins refused: " : "", refused);
     }
   }
   return 0;
