@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "plugin_loader.h"
@@ -192,6 +193,12 @@ static void test_not_a_shared_object(void) {
   CU_ASSERT_EQUAL(nnd_plugin_load_dir(dir), 0);
   expect_refused("junk.so", "not a loadable shared object");
   unlink(path);
+  /* a directory (or a device, a FIFO) is refused before dlopen sees it */
+  snprintf(path, sizeof path, "%s/subdir.so", dir);
+  CU_ASSERT_EQUAL_FATAL(mkdir(path, 0700), 0);
+  CU_ASSERT_EQUAL(nnd_plugin_load_file(path), -1);
+  expect_refused("subdir.so", "not a regular file");
+  rmdir(path);
   rmdir(dir);
 }
 
