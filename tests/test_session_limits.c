@@ -70,8 +70,11 @@ static void test_workspace_allocation_fails(void) {
     fprintf(stderr, "\nerror: %s\n", e);
   CU_ASSERT_PTR_NOT_NULL(strstr(e, "out of memory"));
   CU_ASSERT_PTR_NOT_NULL(strstr(e, "test.nnd:2:5: node `y` (test.bigws)"));
-  /* the session is still the one of a batch of 4, whole */
+  /* the session is still the one of a batch of 4, whole: a forward right
+     away must not use a workspace pointer into a freed block (it did, which
+     AddressSanitizer reports as a heap-use-after-free) */
   CU_ASSERT_EQUAL(nnd_session_batch(s), 4);
+  CU_ASSERT_EQUAL(nnd_session_forward(s, 1), 0);
   expect_doubles(s, 4);
   CU_ASSERT_EQUAL(nnd_session_backward(s), 0);
   /* and takes a smaller batch */
