@@ -1,11 +1,21 @@
 /* plugin_loader.c — finding, checking and registering plugins.
  *
  * The order is GStreamer's: open the file, read the descriptor, and check its
- * size, ABI version and type-layout fingerprint BEFORE running any plugin
- * code; only then call its register function. Registrations are staged and
- * committed only when the whole plugin is sound (no duplicate, no kernel for
- * an op nobody defines), so a bad plugin leaves no trace and never stops the
- * good ones. Refusals are kept with the file's path, for `nnd plugins`. */
+ * size, ABI version and type-layout fingerprint BEFORE any registration code
+ * of the plugin runs; only then call its register function. What does run
+ * before the checks, and cannot be avoided while loading a shared object
+ * with dlopen: the object's ELF constructors (dlopen runs them) and
+ * nnd_plugin_entry, which must do nothing but return a static descriptor
+ * (nnd-plugin(3) says so). Before dlopen the file must be a regular file.
+ * Registrations are staged and committed only when the whole plugin is sound
+ * (no duplicate, no kernel for an op nobody defines), so a bad plugin leaves
+ * no trace and never stops the good ones. Refusals are kept with the file's
+ * path, for `nnd plugins`, with copies of the descriptor's strings (the
+ * refused object is closed).
+ *
+ * nnd's own plugins (naive, openmp, blas) are loaded before any other of the
+ * search path, so on a conflict the third-party plugin is refused, never the
+ * standard backend. */
 #include "plugin_loader.h"
 #include "plugin_dirs.h"
 
@@ -38,6 +48,17 @@ struct nnd_registrar {
 
 static nnd_plugin_record *records;
 static int n_records, cap_records;
+
+/* Who registered something, for a conflict message: "nnd's own plugin
+ * PATH" for an own plugin, else the origin as it is (a path, "builtin"). */
+static const char *origin_text(const char *origin, char *buf, size_t n) {
+  for (int i = 0; i < n_records; i++)
+    if (records[i].own && strcmp(records[i].path, origin) == 0) {
+      snprintf(buf, n, "nnd's own plugin %s", origin);
+      return buf;
+    }
+  return origin;
+}
 
 static void fail(nnd_registrar *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void fail(nnd_registrar *r, const char *fmt, ...) {
@@ -125,12 +146,12 @@ static int staged_op(const nnd_registrar *r, const char *name) {
 
 /* Check everything staged against the registry, then commit it all. */
 static int commit(nnd_registrar *r) {
-  char msg[512];
+  char msg[512], who[PATH_MAX + 32];
   for (int i = 0; i < r->n_ops; i++) {
     const nnd_op_schema *prev = nnd_registry_find_op(r->ops[i]->name, NULL);
     if (prev && strcmp(prev->name, r->ops[i]->name) == 0)
       return fail(r, "op `%s` is already defined by %s", r->ops[i]->name,
-                  nnd_registry_op_origin(prev)), -1;
+                  origin_text(nnd_registry_op_origin(prev), who, sizeof who)), -1;
     for (int j = 0; j < i; j++)
       if (strcmp(r->ops[j]->name, r->ops[i]->name) == 0)
         return fail(r, "op `%s` is registered twice by this plugin", r->ops[i]->name), -1;
@@ -140,7 +161,7 @@ static int commit(nnd_registrar *r) {
     const char *prev;
     if (nnd_registry_find_kernel(k->op, k->backend, &prev))
       return fail(r, "kernel `%s` for backend `%s` is already registered by %s", k->op,
-                  k->backend, prev), -1;
+                  k->backend, origin_text(prev, who, sizeof who)), -1;
     for (int j = 0; j < i; j++)
       if (strcmp(r->kernels[j]->op, k->op) == 0 &&
           strcmp(r->kernels[j]->backend, k->backend) == 0)
@@ -157,7 +178,7 @@ static int commit(nnd_registrar *r) {
     const nnd_optimizer *o = r->optimizers[i];
     if (nnd_registry_find_optimizer(o->name, o->backend, &prev))
       return fail(r, "optimizer `%s` for backend `%s` is already registered by %s", o->name,
-                  o->backend, prev), -1;
+                  o->backend, origin_text(prev, who, sizeof who)), -1;
     for (int j = 0; j < i; j++)
       if (strcmp(r->optimizers[j]->name, o->name) == 0 &&
           strcmp(r->optimizers[j]->backend, o->backend) == 0)
@@ -171,7 +192,7 @@ static int commit(nnd_registrar *r) {
       const nnd_call_schema *o = nnd_registry_call_at(k, &prev);
       if (o->kind == c->kind && strcmp(o->name, c->name) == 0)
         return fail(r, "%s `%s` is already defined by %s", nnd_call_kind_name(c->kind),
-                    c->name, prev), -1;
+                    c->name, origin_text(prev, who, sizeof who)), -1;
     }
     for (int j = 0; j < i; j++)
       if (r->calls[j]->kind == c->kind && strcmp(r->calls[j]->name, c->name) == 0)
@@ -219,6 +240,33 @@ static void refuse(nnd_plugin_record *rec, const char *fmt, ...) {
   rec->loaded = 0;
 }
 
+static const char *const own_plugins[] = {"naive", "openmp", "blas"};
+#define N_OWN (int)(sizeof own_plugins / sizeof own_plugins[0])
+
+/* Which own plugin a file is by its name (index into own_plugins), or -1. */
+static int own_index(const char *path) {
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  for (int i = 0; i < N_OWN; i++) {
+    size_t len = strlen(own_plugins[i]);
+    if (strncmp(base, own_plugins[i], len) == 0 && strcmp(base + len, ".so") == 0) return i;
+  }
+  return -1;
+}
+
+int nnd_plugin_is_own_file(const char *path) { return own_index(path) >= 0; }
+
+static const char *copy_or_empty(const char *text) {
+  char *c = strdup(text ? text : "");
+  return c ? c : "";
+}
+
+static int refuse_closed(nnd_plugin_record *rec, void *h, const char *why) {
+  refuse(rec, "%s", why);
+  dlclose(h);
+  return -1;
+}
+
 int nnd_plugin_load_file(const char *path) {
   char real[PATH_MAX];
   const char *key = realpath(path, real) ? real : path;
@@ -226,6 +274,16 @@ int nnd_plugin_load_file(const char *path) {
     if (strcmp(records[i].path, key) == 0) return records[i].loaded ? 0 : -1;
   nnd_plugin_record *rec = new_record(key);
   if (!rec) return -1;
+  /* what can be checked without running any of its code */
+  struct stat st;
+  if (stat(key, &st) != 0 || !S_ISREG(st.st_mode)) {
+    refuse(rec, "not a regular file");
+    return -1;
+  }
+  /* RTLD_NOW: an unresolved symbol refuses the file here, not in a kernel
+     call later; RTLD_LOCAL: its symbols cannot satisfy another plugin's.
+     dlopen runs the object's ELF constructors: that much of a plugin runs
+     before any check, which is why plugins must have none. */
   void *h = dlopen(key, RTLD_NOW | RTLD_LOCAL);
   if (!h) {
     const char *e = dlerror();
@@ -234,18 +292,16 @@ int nnd_plugin_load_file(const char *path) {
   }
   nnd_plugin_entry_fn entry = NULL;
   *(void **)&entry = dlsym(h, NND_PLUGIN_ENTRY_NAME);
-  if (!entry) {
-    refuse(rec, "no entry point: it does not export %s()", NND_PLUGIN_ENTRY_NAME);
-    dlclose(h);
-    return -1;
-  }
+  if (!entry)
+    return refuse_closed(rec, h, "no entry point: it does not export " NND_PLUGIN_ENTRY_NAME
+                                 "()");
+  /* the entry point only returns the address of a static descriptor */
   const nnd_plugin_info *info = entry();
-  if (!info || info->size < sizeof *info) {
-    refuse(rec, "its descriptor is %s", info ? "smaller than this nnd's (an older ABI?)"
-                                             : "missing (the entry point returned NULL)");
-    dlclose(h);
-    return -1;
-  }
+  if (!info || info->size < sizeof *info)
+    return refuse_closed(rec, h, info ? "its descriptor is smaller than this nnd's (an older "
+                                        "ABI?)"
+                                      : "its descriptor is missing (the entry point returned "
+                                        "NULL)");
   rec->abi_major = info->abi_major;
   rec->abi_minor = info->abi_minor;
   if (info->abi_major != NND_ABI_MAJOR || info->abi_minor > NND_ABI_MINOR) {
@@ -261,11 +317,15 @@ int nnd_plugin_load_file(const char *path) {
     dlclose(h);
     return -1;
   }
-  if (!info->name || !info->register_plugin) {
-    refuse(rec, "its descriptor has no name or no register function");
-    dlclose(h);
-    return -1;
-  }
+  if (!info->name || !info->register_plugin)
+    return refuse_closed(rec, h, "its descriptor has no name or no register function");
+  /* copies: the record outlives the object when it is refused below */
+  rec->name = copy_or_empty(info->name);
+  rec->version = copy_or_empty(info->version);
+  rec->license = copy_or_empty(info->license);
+  rec->description = copy_or_empty(info->description);
+  int own = own_index(key);
+  rec->own = own >= 0 && strcmp(info->name, own_plugins[own]) == 0;
   for (int i = 0; i < n_records - 1; i++)
     if (records[i].loaded && strcmp(records[i].name, info->name) == 0) {
       refuse(rec, "a plugin named `%s` is already loaded from %s", info->name,
@@ -274,16 +334,8 @@ int nnd_plugin_load_file(const char *path) {
       dlclose(h);
       return -1;
     }
-  rec->name = info->name;
-  rec->version = info->version ? info->version : "";
-  rec->license = info->license ? info->license : "";
-  rec->description = info->description ? info->description : "";
   nnd_registrar *r = calloc(1, sizeof *r);
-  if (!r) {
-    refuse(rec, "out of memory");
-    dlclose(h);
-    return -1;
-  }
+  if (!r) return refuse_closed(rec, h, "out of memory");
   r->path = rec->path;
   nnd_registry_init_standard();
   int rc = info->register_plugin(&host, r);
@@ -309,7 +361,12 @@ static int by_name(const void *a, const void *b) {
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int nnd_plugin_load_dir(const char *dir) {
+enum { OWN_ONLY, OWN_FIRST };
+
+/* The *.so files of dir: with OWN_ONLY only nnd's own plugins, with
+ * OWN_FIRST those and then the others in name order (sorted, so the same
+ * directory always loads in the same order). */
+static int load_dir(const char *dir, int which) {
   DIR *d = opendir(dir);
   if (!d) return -1;
   char **names = NULL;
@@ -328,25 +385,52 @@ int nnd_plugin_load_dir(const char *dir) {
     if (names[n]) n++;
   }
   closedir(d);
-  /* sorted, so the same directory always loads in the same order */
   if (n) qsort(names, n, sizeof *names, by_name);
   int loaded = 0;
-  for (size_t i = 0; i < n; i++) {
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && nnd_plugin_load_file(path) == 0)
-      loaded++;
-    free(names[i]);
-  }
+  for (int pass = 0; pass < (which == OWN_ONLY ? 1 : 2); pass++)
+    for (size_t i = 0; i < n; i++) {
+      if ((own_index(names[i]) >= 0) != (pass == 0)) continue;
+      char path[PATH_MAX];
+      snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+      struct stat st;
+      if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && nnd_plugin_load_file(path) == 0)
+        loaded++;
+    }
+  for (size_t i = 0; i < n; i++) free(names[i]);
   free(names);
   return loaded;
 }
+
+int nnd_plugin_load_dir(const char *dir) { return load_dir(dir, OWN_FIRST); }
+
+int nnd_plugin_load_own(const char *dir) { return load_dir(dir, OWN_ONLY); }
 
 /* the order of the directories is plugin_dirs.c's (one definition, shared
    with `nnd plugins`) */
 int nnd_plugin_load_search_path(const char *const *dirs, int n_dirs) {
   return nnd_plugin_search(dirs, n_dirs);
+}
+
+void nnd_plugin_refusals(char *buf, size_t n) {
+  size_t len = 0;
+  int listed = 0, total = 0;
+  buf[0] = '\0';
+  for (int i = 0; i < n_records; i++) {
+    const nnd_plugin_record *r = &records[i];
+    if (r->loaded || r->duplicate) continue;
+    total++;
+    char one[PATH_MAX + 700];
+    int k = snprintf(one, sizeof one, "%s%s (%s)", listed ? "; " : "", r->path, r->error);
+    /* keep room for the count of those left out */
+    if (k > 0 && len + (size_t)k + 48 < n) {
+      memcpy(buf + len, one, (size_t)k + 1);
+      len += (size_t)k;
+      listed++;
+    }
+  }
+  if (total > listed && n > len + 48)
+    snprintf(buf + len, n - len, "%sand %d more (see `nnd plugins`)", listed ? "; " : "",
+             total - listed);
 }
 
 int nnd_plugin_count(void) { return n_records; }

@@ -246,6 +246,64 @@ const nnd_optimizer *nnd_registry_optimizer_at(int i, const char **origin) {
   return optimizers.items[i].schema;
 }
 
+/* The backend of registration i: kernels first, then optimizers. */
+static const char *backend_at(int i) {
+  return i < kernels.count
+             ? ((const nnd_kernel *)kernels.items[i].schema)->backend
+             : ((const nnd_optimizer *)optimizers.items[i - kernels.count].schema)->backend;
+}
+
+/* The first registration of the backend named by the len bytes at name
+ * (its index), or -1. */
+static int backend_index(const char *name, size_t len) {
+  for (int i = 0; i < kernels.count + optimizers.count; i++) {
+    const char *b = backend_at(i);
+    if (strlen(b) == len && strncmp(b, name, len) == 0) return i;
+  }
+  return -1;
+}
+
+void nnd_registry_list_backends(char *buf, size_t n) {
+  size_t len = 0;
+  buf[0] = '\0';
+  for (int i = 0; i < kernels.count + optimizers.count && len < n; i++) {
+    const char *b = backend_at(i);
+    if (backend_index(b, strlen(b)) != i) continue;  /* listed at its first registration */
+    len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", b);
+  }
+}
+
+int nnd_registry_parse_backends(const char *list, const char **out, int max, char *msg,
+                                size_t msg_n) {
+  int n = 0;
+  for (const char *p = list; p;) {
+    const char *comma = strchr(p, ',');
+    size_t len = comma ? (size_t)(comma - p) : strlen(p);
+    int at = backend_index(p, len);
+    const char *b = at < 0 ? NULL : backend_at(at);
+    if (len == 0) {
+      snprintf(msg, msg_n, "empty backend name in `%s` (names are separated by single commas)",
+               list);
+      return -1;
+    }
+    if (!b) {
+      char known[512];
+      nnd_registry_list_backends(known, sizeof known);
+      snprintf(msg, msg_n, "unknown backend `%.*s` (%s%s)", (int)(len > 64 ? 64 : len), p,
+               known[0] ? "known: " : "no plugin is loaded, so no backend is known", known);
+      return -1;
+    }
+    if (n == max) {
+      snprintf(msg, msg_n, "more than %d backends in `%s`", max, list);
+      return -1;
+    }
+    if (out) out[n] = b;
+    n++;
+    p = comma ? comma + 1 : NULL;
+  }
+  return n;
+}
+
 const char *nnd_registry_op_origin(const nnd_op_schema *s) {
   for (int i = 0; i < ops.count; i++)
     if (ops.items[i].schema == s) return ops.items[i].origin;

@@ -41,6 +41,17 @@ const nnd_kernel *nnd_registry_kernel_at(int i, const char **origin);
 int nnd_registry_optimizer_count(void);
 const nnd_optimizer *nnd_registry_optimizer_at(int i, const char **origin);
 
+/* The backends: every name a kernel or an optimizer was registered for,
+ * comma-separated in registration order ("" when no plugin is loaded). */
+void nnd_registry_list_backends(char *buf, size_t n);
+/* Parse a comma-separated backend preference list ("blas,naive") into the
+ * registered backend names (static strings) in out (may be NULL), at most
+ * max. Returns how many, or -1 with a message for an empty name, a name no
+ * plugin registered (listing the known ones) or too many names. The one
+ * rule for --backend, NND_BACKEND and nnd_session_options.backends. */
+int nnd_registry_parse_backends(const char *list, const char **out, int max, char *msg,
+                                size_t msg_n);
+
 /* Who registered a schema, or NULL. */
 const char *nnd_registry_op_origin(const nnd_op_schema *s);
 

@@ -6,6 +6,7 @@
  * optimizer is one loop); activations, their gradients and workspaces are one
  * block sized when the batch is set. Nothing is allocated inside a step. */
 #include <math.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,22 +53,6 @@ static void shape_for(const nnd_type *t, int batch, nnd_tensor *x) {
 }
 
 /* ------------------------------------------------------------ kernels */
-
-static int parse_backends(const char *list, const char **out, char store[][32]) {
-  int n = 0;
-  while (list && *list && n < MAX_BACKENDS) {
-    const char *comma = strchr(list, ',');
-    size_t len = comma ? (size_t)(comma - list) : strlen(list);
-    if (len > 0 && len < 32) {
-      memcpy(store[n], list, len);
-      store[n][len] = '\0';
-      out[n] = store[n];
-      n++;
-    }
-    list = comma ? comma + 1 : NULL;
-  }
-  return n;
-}
 
 /* Default preference: the fast standard backends first (blas computes only
  * the products, so openmp takes the rest), then every other backend that
@@ -137,10 +122,14 @@ static int choose_kernels(nnd_session *s, const char *const *backends, int nb) {
       for (int b = 0; b < nb && len < sizeof tried; b++)
         len += (size_t)snprintf(tried + len, sizeof tried - len, "%s%s", b ? ", " : "",
                                 backends[b]);
-      return set_error(s, "%s: no kernel runs this op (backends tried: %s)%s",
+      /* a refused plugin may be the one that had the kernel */
+      char refused[600];
+      nnd_plugin_refusals(refused, sizeof refused);
+      return set_error(s, "%s: no kernel runs this op (backends tried: %s)%s%s%s",
                        where(n, w, sizeof w), nb ? tried : "none",
                        nb ? "" : "; no plugin is loaded: is the naive plugin installed, "
-                                 "or NND_PLUGIN_PATH set?");
+                                 "or NND_PLUGIN_PATH set?",
+                       refused[0] ? "; plugins refused: " : "", refused);
     }
   }
   return 0;
@@ -185,11 +174,18 @@ static void mark_gradient_paths(nnd_session *s, int input_grads) {
 static int allocate_fixed(nnd_session *s) {
   const nnd_model *m = s->m;
   int64_t n_train = 0, n_frozen = 0, n_fixed = 0;
+  const int64_t limit = (int64_t)(SIZE_MAX / sizeof(float) / 2);
   for (int id = 0; id < m->n_nodes; id++) {
     const nnd_node *n = &m->nodes[id];
-    int64_t k = nnd_type_numel(&n->type);
-    if (n->kind == NND_NODE_PARAM) *(n->trainable ? &n_train : &n_frozen) += k;
-    else if (!n->type.batched) n_fixed += k;
+    int64_t k = nnd_type_numel(&n->type), *sum = NULL;
+    if (n->kind == NND_NODE_PARAM) sum = n->trainable ? &n_train : &n_frozen;
+    else if (!n->type.batched) sum = &n_fixed;
+    if (sum && (k < 0 || __builtin_add_overflow(*sum, k, sum) || *sum > limit)) {
+      char w[512];
+      return set_error(s, "%s: it and the %s before it hold more floats than memory can "
+                       "address", where(n, w, sizeof w),
+                       n->kind == NND_NODE_PARAM ? "parameters" : "fixed-size values");
+    }
   }
   s->n_params = n_train;
   s->params = calloc((size_t)n_train + 1, sizeof(float));
@@ -244,11 +240,20 @@ static int setup_optimizer(nnd_session *s, const char *const *backends, int nb) 
   for (int b = 0; b < nb && !s->opt; b++)
     s->opt = nnd_registry_find_optimizer(opt->value.str, backends[b], NULL);
   if (s->opt) {
-    s->opt_state = calloc((size_t)(s->n_params * s->opt->state_floats) + 1, sizeof(float));
+    int64_t n;
+    if (s->opt->state_floats < 0 ||
+        __builtin_mul_overflow(s->n_params, (int64_t)s->opt->state_floats, &n) ||
+        (uint64_t)n >= SIZE_MAX / sizeof(float))
+      return set_error(s, "optimizer `%s` of %s: %d floats of state for each of %lld "
+                       "parameters are more than memory can address", s->opt->name,
+                       s->opt->backend, s->opt->state_floats, (long long)s->n_params);
+    s->opt_state = calloc((size_t)n + 1, sizeof(float));
     if (!s->opt_state) return set_error(s, "out of memory for the optimizer state");
   }
   return 0;
 }
+
+static int relayout(nnd_session *s, int batch);
 
 int nnd_session_new(const nnd_model *m, const nnd_session_options *opts,
                     nnd_session **out, char *err, size_t err_size) {
@@ -290,9 +295,22 @@ int nnd_session_new(const nnd_model *m, const nnd_session_options *opts,
                        opts->no_input_grads);
   mark_gradient_paths(s, input_grads);
   const char *list[MAX_BACKENDS];
-  char store[MAX_BACKENDS][32];
-  const char *pref = opts && opts->backends ? opts->backends : getenv("NND_BACKEND");
-  int nb = pref && *pref ? parse_backends(pref, list, store) : default_backends(list);
+  int from_env = !(opts && opts->backends);
+  const char *pref = from_env ? getenv("NND_BACKEND") : opts->backends;
+  int nb;
+  if (pref && *pref) {
+    /* a name no plugin registered is an error, not a silent fall back to
+       naive (a typo would otherwise run everything on the slowest backend) */
+    char msg[700];
+    nb = nnd_registry_parse_backends(pref, list, MAX_BACKENDS - 1, msg, sizeof msg);
+    if (nb < 0) {
+      snprintf(err, err_size, "%s%s", from_env ? "NND_BACKEND: " : "", msg);
+      nnd_session_free(s);
+      return -1;
+    }
+  } else {
+    nb = default_backends(list);
+  }
   /* naive is the reference and always the last fallback (doc/design.md, "Plugins") */
   int has_naive = 0;
   for (int i = 0; i < nb; i++) has_naive |= strcmp(list[i], "naive") == 0;
@@ -306,8 +324,7 @@ int nnd_session_new(const nnd_model *m, const nnd_session_options *opts,
     return -1;
   }
   /* workspaces depend on the kernels: size them now they are chosen */
-  s->batch = 0;
-  if (nnd_session_set_batch(s, batch) != 0) {
+  if (relayout(s, batch) != 0) {
     snprintf(err, err_size, "%s", s->error);
     nnd_session_free(s);
     return -1;
@@ -386,30 +403,42 @@ static int fill_literals(nnd_session *s) {
   return 0;
 }
 
-int nnd_session_set_batch(nnd_session *s, int batch) {
-  if (batch < 1) return set_error(s, "the batch size must be at least 1, not %d", batch);
-  if (batch == s->batch) return 0;
-  const nnd_model *m = s->m;
+int nnd_session_batch_floats(const nnd_model *m, const int *needs_grad, int batch,
+                             int64_t *floats, char *msg, size_t msg_n) {
+  /* the block is allocated as (total + 1) floats: that many bytes must fit */
+  const int64_t limit = (int64_t)((SIZE_MAX / sizeof(float) - 1) < (uint64_t)INT64_MAX
+                                      ? SIZE_MAX / sizeof(float) - 1
+                                      : (uint64_t)INT64_MAX);
   int64_t total = 0;
   for (int id = 0; id < m->n_nodes; id++) {
     const nnd_node *n = &m->nodes[id];
     if (!n->type.batched) continue;
-    shape_for(&n->type, batch, &s->val[id]);
-    /* the value, and its gradient when backward computes one */
-    total += s->val[id].numel * (s->needs_grad[id] ? 2 : 1);
+    int64_t per = nnd_type_numel(&n->type), k;
+    if (per < 0 || __builtin_mul_overflow(per, (int64_t)batch, &k) ||
+        (needs_grad[id] && __builtin_mul_overflow(k, (int64_t)2, &k)) ||
+        __builtin_add_overflow(total, k, &total) || total > limit) {
+      char w[512];
+      snprintf(msg, msg_n, "%s: a batch of %d of it and the values before it hold more "
+               "floats than memory can address", where(n, w, sizeof w), batch);
+      return -1;
+    }
   }
-  float *block = calloc((size_t)total + 1, sizeof(float));
-  if (!block) return set_error(s, "out of memory for a batch of %d", batch);
-  free(s->batch_block);
-  s->batch_block = block;
-  s->batch = batch;
+  *floats = total;
+  return 0;
+}
+
+/* Point every batched value (and gradient) into block, laid out for batch,
+ * and every op's view of its inputs at them. block NULL: no data. */
+static void lay_out(nnd_session *s, int batch, float *block) {
+  const nnd_model *m = s->m;
   int64_t at = 0;
   for (int id = 0; id < m->n_nodes; id++) {
     if (!m->nodes[id].type.batched) continue;
-    s->val[id].data = block + at;
+    shape_for(&m->nodes[id].type, batch, &s->val[id]);
+    s->val[id].data = block ? block + at : NULL;
     at += s->val[id].numel;
     s->grad[id] = s->val[id];
-    s->grad[id].data = s->needs_grad[id] ? block + at : NULL;
+    s->grad[id].data = s->needs_grad[id] && block ? block + at : NULL;
     if (s->needs_grad[id]) at += s->val[id].numel;
   }
   for (int id = 0; id < m->n_nodes; id++) {
@@ -422,28 +451,84 @@ int nnd_session_set_batch(nnd_session *s, int batch) {
       if (!s->needs_grad[in]) s->in_grad[id][k].data = NULL;
     }
   }
-  /* one block for every workspace, sized by the chosen kernels */
-  size_t ws_total = 0;
-  for (int id = 0; id < m->n_nodes; id++) {
-    s->ws_size[id] = 0;
-    const nnd_kernel *k = s->kernel[id];
-    if (k && k->workspace) {
-      nnd_kernel_ctx c = nnd_session_node_ctx(s, id, 1);
-      s->ws_size[id] = (k->workspace(&c) + 63) / 64 * 64;
-    }
-    ws_total += s->ws_size[id];
+}
+
+/* The workspace of node id for the current layout, rounded up to 64 bytes
+ * (each starts on a cache line); -1 when that overflows. */
+static int workspace_of(nnd_session *s, int id, size_t *out) {
+  *out = 0;
+  const nnd_kernel *k = s->kernel[id];
+  if (!k || !k->workspace) return 0;
+  nnd_kernel_ctx c = nnd_session_node_ctx(s, id, 1);
+  size_t want = k->workspace(&c);
+  if (__builtin_add_overflow(want, (size_t)63, out)) return -1;
+  *out = *out / 64 * 64;
+  return 0;
+}
+
+/* Lay the session out for batch. All or nothing: the new blocks are
+ * allocated before anything changes, and when one cannot be, the session
+ * keeps its old batch and blocks, whole (no pointer into a freed block). */
+static int relayout(nnd_session *s, int batch) {
+  const nnd_model *m = s->m;
+  char msg[768], w[512];
+  int64_t floats;
+  if (nnd_session_batch_floats(m, s->needs_grad, batch, &floats, msg, sizeof msg) != 0)
+    return set_error(s, "%s", msg);
+  float *block = calloc((size_t)floats + 1, sizeof(float));
+  if (!block)
+    return set_error(s, "out of memory for a batch of %d (%lld floats of values and gradients)",
+                     batch, (long long)floats);
+  int old_batch = s->batch;
+  float *old_block = s->batch_block;
+  lay_out(s, batch, block);
+  /* workspaces depend on the shapes just laid out */
+  size_t ws_total = 0, largest = 0;
+  int largest_id = -1, bad_id = -1;
+  for (int id = 0; id < m->n_nodes && bad_id < 0; id++) {
+    size_t size;
+    if (workspace_of(s, id, &size) != 0 || __builtin_add_overflow(ws_total, size, &ws_total))
+      bad_id = id;
+    else if (size > largest)
+      largest = size, largest_id = id;
   }
+  char *ws = NULL;
+  if (bad_id < 0 && ws_total) ws = calloc(1, ws_total);
+  if (bad_id >= 0 || (ws_total && !ws)) {
+    lay_out(s, old_batch, old_block);
+    free(block);
+    int id = bad_id >= 0 ? bad_id : largest_id;
+    const nnd_node *n = &m->nodes[id];
+    if (bad_id >= 0)
+      return set_error(s, "%s, %s kernel: the size of its workspace for a batch of %d "
+                       "overflows (kept the batch of %d)", where(n, w, sizeof w),
+                       s->kernel[id]->backend, batch, old_batch);
+    return set_error(s, "%s, %s kernel: out of memory for the kernel workspaces of a batch "
+                     "of %d (%zu bytes, %zu of them this node's; kept the batch of %d)",
+                     where(n, w, sizeof w), s->kernel[id]->backend, batch, ws_total, largest,
+                     old_batch);
+  }
+  /* commit */
+  free(old_block);
+  s->batch_block = block;
+  s->batch = batch;
   free(s->ws_block);
-  s->ws_block = ws_total ? calloc(1, ws_total) : NULL;
-  if (ws_total && !s->ws_block) return set_error(s, "out of memory for kernel workspaces");
-  /* by offset: ws_block is NULL when no kernel has a workspace, and even
-     NULL + 0 is undefined behaviour (UBSan's pointer-overflow check) */
+  s->ws_block = ws;
+  /* by offset: ws is NULL when no kernel has a workspace, and even NULL + 0
+     is undefined behaviour (UBSan's pointer-overflow check) */
   size_t off = 0;
   for (int id = 0; id < m->n_nodes; id++) {
-    s->ws[id] = s->ws_size[id] ? s->ws_block + off : NULL;
+    (void)workspace_of(s, id, &s->ws_size[id]);  /* the same sizes: checked above */
+    s->ws[id] = s->ws_size[id] ? ws + off : NULL;
     off += s->ws_size[id];
   }
   return fill_literals(s);
+}
+
+int nnd_session_set_batch(nnd_session *s, int batch) {
+  if (batch < 1) return set_error(s, "the batch size must be at least 1, not %d", batch);
+  if (batch == s->batch) return 0;
+  return relayout(s, batch);
 }
 
 /* ------------------------------------------------------------ running */

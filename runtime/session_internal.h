@@ -34,4 +34,9 @@ struct nnd_session {
 /* The kernel context of op node `id` over the session's own buffers. */
 nnd_kernel_ctx nnd_session_node_ctx(nnd_session *s, int id, int training);
 
+/* The floats of the batch block for `batch`: every batched value, and its
+ * gradient where backward computes one. */
+int nnd_session_batch_floats(const nnd_model *m, const int *needs_grad, int batch,
+                             int64_t *floats, char *msg, size_t msg_n);
+
 #endif

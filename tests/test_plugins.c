@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kernel_harness.h"
@@ -96,6 +97,91 @@ static void test_refusals(void) {
   CU_ASSERT_PTR_NOT_NULL(origin && strstr(origin, "naive.so"));
 }
 
+/* The descriptor of a plugin refused at registration was read before it was
+ * refused and closed: its record must hold copies, not pointers into the
+ * unmapped object. */
+static void test_refused_record_keeps_copies(void) {
+  const nnd_plugin_record *r = record_named("bad_dup_kernel.so");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+  CU_ASSERT_FALSE(r->loaded);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(r->name);
+  CU_ASSERT_STRING_EQUAL(r->name, "bad-dup-kernel");
+  CU_ASSERT_STRING_EQUAL(r->version, "0");
+  CU_ASSERT_STRING_EQUAL(r->license, "MIT");
+  CU_ASSERT_STRING_EQUAL(r->description, "a plugin the loader refuses");
+}
+
+/* bad_dup_kernel.so registers relu for naive, as a third-party plugin could.
+ * Found first (its directory is searched first, or its name sorts before
+ * naive.so in the same directory), it must still lose to nnd's own naive. */
+static void test_own_plugins_win(void) {
+  int st;
+  char *out = run_command("NO_COLOR=1 NND_PLUGIN_PATH= '" NND_TEST_BUILDDIR "/nnd' plugins "
+                          "--plugin-dir '" TEST_PLUGINS "'", &st);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+  CU_ASSERT_EQUAL(st, 0);
+  if (!strstr(out, "naive 0.1.0 (MIT)")) fprintf(stderr, "\n%s", out);
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "/plugins/.libs/naive.so\n    naive 0.1.0 (MIT)"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "bad_dup_kernel.so\n    refused: kernel `relu` for backend "
+                                     "`naive` is already registered by nnd's own plugin "
+                                     NND_TEST_BUILDDIR "/plugins/.libs/naive.so"));
+  free(out);
+  /* and a model with relu runs */
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd, "cd '%s' && NND_PLUGIN_PATH= '%s/nnd' trace --plugin-dir '%s' "
+           "models/seeds/s000_q2_network.nnd", NND_TEST_SRCDIR, NND_TEST_BUILDDIR, TEST_PLUGINS);
+  out = run_command(cmd, &st);
+  if (st != 0) fprintf(stderr, "\n%s", out ? out : "");
+  CU_ASSERT_EQUAL(st, 0);
+  free(out);
+  /* the same within one directory, where acme_relu.so sorts first */
+  char dir[] = "/tmp/nnd-own-XXXXXX";
+  CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+  snprintf(cmd, sizeof cmd, "cp '%s/bad_dup_kernel.so' '%s/acme_relu.so' && cp '%s/plugins/"
+           ".libs/naive.so' '%s/naive.so' && NO_COLOR=1 NND_PLUGIN_PATH= '%s/nnd' plugins "
+           "--plugin-dir '%s'", TEST_PLUGINS, dir, NND_TEST_BUILDDIR, dir, NND_TEST_BUILDDIR,
+           dir);
+  out = run_command(cmd, &st);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+  CU_ASSERT_EQUAL(st, 0);
+  char want[512];
+  snprintf(want, sizeof want, "%s/naive.so\n    naive 0.1.0 (MIT)", dir);
+  if (!strstr(out, want)) fprintf(stderr, "\n%s", out);
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, want));
+  snprintf(want, sizeof want, "%s/acme_relu.so\n    refused: kernel `relu` for backend `naive` "
+           "is already registered by nnd's own plugin %s/naive.so", dir, dir);
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, want));
+  free(out);
+  snprintf(cmd, sizeof cmd, "rm -r '%s'", dir);
+  CU_ASSERT_EQUAL(system(cmd), 0);
+}
+
+static int no_infer(nnd_infer *ctx) {
+  ctx->output = ctx->inputs[0];
+  return 0;
+}
+
+/* When no kernel runs an op, the plugins that were refused may be why. */
+static void test_no_kernel_names_refused_plugins(void) {
+  static const nnd_op_schema kernelless = {.size = sizeof(nnd_op_schema),
+                                           .name = "test.kernelless", .min_inputs = 1,
+                                           .max_inputs = 1, .infer = no_infer};
+  char msg[256];
+  if (!nnd_registry_find_op("test.kernelless", NULL))
+    CU_ASSERT_EQUAL(nnd_registry_add_op(&kernelless, "test_plugins.c", msg, sizeof msg), 0);
+  nnd_model *m = compile_ok("input x: [2]\nz = kernelless(x)\n");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+  nnd_session *s = NULL;
+  char err[2048] = "";
+  CU_ASSERT_EQUAL(nnd_session_new(m, NULL, &s, err, sizeof err), -1);
+  if (!strstr(err, "bad_abi_major.so")) fprintf(stderr, "\n%s\n", err);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "no kernel runs this op"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "plugins refused: "));
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, TEST_PLUGINS "/bad_abi_major.so (built for plugin ABI 2.1"));
+  nnd_session_free(s);
+  nnd_model_free(m);
+}
+
 static void test_not_a_shared_object(void) {
   char dir[] = "/tmp/nnd-plugins-XXXXXX";
   CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
@@ -108,6 +194,12 @@ static void test_not_a_shared_object(void) {
   CU_ASSERT_EQUAL(nnd_plugin_load_dir(dir), 0);
   expect_refused("junk.so", "not a loadable shared object");
   unlink(path);
+  /* a directory (or a device, a FIFO) is refused before dlopen sees it */
+  snprintf(path, sizeof path, "%s/subdir.so", dir);
+  CU_ASSERT_EQUAL_FATAL(mkdir(path, 0700), 0);
+  CU_ASSERT_EQUAL(nnd_plugin_load_file(path), -1);
+  expect_refused("subdir.so", "not a regular file");
+  rmdir(path);
   rmdir(dir);
 }
 
@@ -248,6 +340,9 @@ void test_plugins_register(void) {
   CU_add_test(s, "a third-party op, used by a model", test_third_party_op);
   CU_add_test(s, "bad plugins are refused, by name", test_refusals);
   CU_add_test(s, "not a shared object", test_not_a_shared_object);
+  CU_add_test(s, "a refused plugin's record holds copies", test_refused_record_keeps_copies);
+  CU_add_test(s, "nnd's own plugins win a conflict", test_own_plugins_win);
+  CU_add_test(s, "no kernel: the refused plugins are named", test_no_kernel_names_refused_plugins);
   CU_add_test(s, "nnd plugins", test_plugins_command);
   CU_add_test(s, "nnd trace", test_trace_command);
   CU_add_test(s, "nnd gradcheck", test_gradcheck_command);

@@ -312,11 +312,15 @@ static void test_api_errors_are_messages(void) {
                                      "this op (backends tried: "));
   /* naive is always the last one tried, after the fast backends built */
   CU_ASSERT_PTR_NOT_NULL(strstr(err, "naive)"));
-  /* an unknown backend in the preference list falls back to naive */
+  /* an unknown backend in the preference list is refused, not replaced by
+     naive (test_session_limits.c has the details) */
   nnd_model_free(m);
   m = compile_ok("input x: [2]\ny = relu(x)\n");
   CU_ASSERT_PTR_NOT_NULL_FATAL(m);
   nnd_session_options pref = {.size = sizeof pref, .backends = "no_such_backend"};
+  CU_ASSERT_EQUAL(nnd_session_new(m, &pref, &s, err, sizeof err), -1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown backend `no_such_backend`"));
+  pref.backends = "naive";
   CU_ASSERT_EQUAL_FATAL(nnd_session_new(m, &pref, &s, err, sizeof err), 0);
   CU_ASSERT_STRING_EQUAL(nnd_session_backend(s, "y"), "naive");
   float v[3] = {1, 2, 3};
