@@ -158,6 +158,17 @@ static void test_csv_non_finite(void) {
   }
   write_text("nfl.csv", "a,b,label\n1,2,nan\n");
   CU_ASSERT(csv_fails("nfl.csv", "label", 1, ",", "nfl.csv:2: column 3 (\"label\"): ", NULL));
+  /* found by fuzz_csv: a float label turns 664666666 into 664666688, another
+     class, beyond the class count the loader reported */
+  write_text("big.csv", "1;+664666666\n");
+  CU_ASSERT(csv_fails("big.csv", "label", 0, ";", "big.csv:1: column 2: label +664666666 is "
+                      "beyond 16777216", NULL));
+  write_text("edge.csv", "1;16777216\n");
+  nnd_dataset *d = NULL;
+  char err[256] = "";
+  CU_ASSERT(nnd_data_csv_load(tmp("edge.csv"), "label", 0, ';', 1, &d, err, sizeof err) == 0 &&
+            nnd_dataset_classes(d) == 16777217);
+  nnd_dataset_free(d);
 }
 
 static void test_csv_labels_checked_at_bind(void) {

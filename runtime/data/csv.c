@@ -116,6 +116,12 @@ static int parse_row(const table *t, char **fields, int label_col, int64_t line,
     if (!isfinite(v) || fabs(v) > FLT_MAX)
       return nnd_data_fail(err, es, "%s:%lld: %s: %.40s is beyond the range of a float",
                            t->path, (long long)line, col_desc(t, c, desc, sizeof desc), f);
+    /* labels are stored as floats, which hold every integer up to 2^24 and
+       not all beyond: a larger class index would silently become another */
+    if (c == label_col && fabs(v) > 16777216.0)
+      return nnd_data_fail(err, es, "%s:%lld: %s: label %.40s is beyond 16777216, the largest "
+                           "class index a label holds exactly", t->path, (long long)line,
+                           col_desc(t, c, desc, sizeof desc), f);
     if (c == label_col)
       *label = (float)v;
     else
