@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "value.h"
 #include "ir.h"
 #include "prediction.h"
 #include "train.h"
@@ -92,19 +93,14 @@ int cmd_predict(int argc, char **argv) {
       return cli_usage_error("predict", "--input takes NAME=VALUES");
     }
     *eq = '\0';
-    int64_t cap = 0, count = 0;
-    for (char *p = eq + 1; *p;) {
-      char *end;
-      double v = strtod(p, &end);
-      if (end == p) { p++; continue; }
-      if (count == cap) {
-        cap = cap ? cap * 2 : 64;
-        float *nx = realloc(x, (size_t)cap * sizeof *x);
-        if (!nx) break;
-        x = nx;
-      }
-      x[count++] = (float)v;
-      p = end;
+    int64_t count = 0;
+    char what[160];
+    snprintf(what, sizeof what, "--input %.100s", copy);
+    if (nnd_parse_input_values(what, eq + 1, &x, &count, err, sizeof err) != 0) {
+      free(copy);
+      nnd_session_free(s);
+      nnd_model_free(m);
+      return cli_usage_error("predict", "%s", err);
     }
     if (nnd_session_value(s, copy, &t) != 0 || count == 0 || count % t.numel != 0) {
       snprintf(err, sizeof err, "--input %s: the model has no such input, or %lld values are "

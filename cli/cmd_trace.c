@@ -2,7 +2,6 @@
  * worked backpropagation answer shows: the value of every node in order,
  * each loss and the total, then the gradient of every parameter and of every
  * float input, with names and shapes, to 6 significant digits. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,41 +9,9 @@
 #include "cli.h"
 #include "ir.h"
 #include "shape.h"
+#include "value.h"
 
 #define MAX_OVERRIDES 32
-
-/* "1, 2, 3" or "[[1, 2], [3, 4]]": the numbers, brackets ignored. */
-static int parse_values(const char *text, float **out, int64_t *n) {
-  size_t cap = 16;
-  float *v = malloc(cap * sizeof *v);
-  int64_t k = 0;
-  const char *p = text;
-  while (v && *p) {
-    if (strchr("[], \t", *p)) {
-      p++;
-      continue;
-    }
-    char *end;
-    errno = 0;
-    double x = strtod(p, &end);
-    if (end == p || errno == ERANGE) {
-      free(v);
-      return -1;
-    }
-    if ((size_t)k == cap) {
-      cap *= 2;
-      float *nv = realloc(v, cap * sizeof *nv);
-      if (!nv) break;
-      v = nv;
-    }
-    v[k++] = (float)x;
-    p = end;
-  }
-  if (!v) return -1;
-  *out = v;
-  *n = k;
-  return 0;
-}
 
 static const char *dims_str(const nnd_tensor *t, char *buf, size_t size) {
   size_t len = (size_t)snprintf(buf, size, "[");
@@ -78,8 +45,10 @@ static int read_spec(char *spec, float **v, int64_t *n) {
   char *eq = strchr(spec, '=');
   if (!eq) return cli_usage_error("trace", "--input takes NAME=VALUES, got '%s'", spec);
   *eq = '\0';
-  if (parse_values(eq + 1, v, n) != 0)
-    return cli_usage_error("trace", "cannot read the numbers of --input %s", spec);
+  char what[160], err[512];
+  snprintf(what, sizeof what, "--input %.100s", spec);
+  if (nnd_parse_input_values(what, eq + 1, v, n, err, sizeof err) != 0)
+    return cli_usage_error("trace", "%s", err);
   return EXIT_OK;
 }
 

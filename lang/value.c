@@ -4,12 +4,15 @@
  * of a scratch model, and copied into the caller's model. */
 #include "value.h"
 
+#include <float.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ast.h"
+#include "attr.h"
 #include "diag.h"
 #include "ir.h"
 #include "lex_state.h"
@@ -137,5 +140,73 @@ done:
   nnd_ir_free(scratch);
   nnd_diag_list_free(d);
   free(src);
+  return rc;
+}
+
+/* Numbers only, every one finite as a float: what an input tensor can hold. */
+static int numbers_only(const nnd_value *v, int64_t *count, char *err, size_t err_size,
+                        const char *what) {
+  if (v->kind == NND_VAL_NUMBER) {
+    if (!isfinite(v->num) || fabs(v->num) > FLT_MAX) {
+      snprintf(err, err_size, "%s: %g is out of range for a 32-bit float", what, v->num);
+      return -1;
+    }
+    (*count)++;
+    return 0;
+  }
+  if (v->kind != NND_VAL_LIST) {
+    snprintf(err, err_size, "%s: only numbers and lists of numbers make an input's values",
+             what);
+    return -1;
+  }
+  for (int i = 0; i < v->count; i++)
+    if (numbers_only(&v->items[i], count, err, err_size, what) != 0) return -1;
+  return 0;
+}
+
+int nnd_parse_input_values(const char *what, const char *text, float **out, int64_t *n,
+                           char *err, size_t err_size) {
+  *out = NULL;
+  *n = 0;
+  /* "1, 2, 3" is a list without its brackets: give it them */
+  const char *p = text;
+  while (*p == ' ' || *p == '\t') p++;
+  size_t len = strlen(text);
+  char *src = malloc(len + 3);
+  nnd_model *scratch = nnd_ir_new(what);
+  int rc = -1;
+  if (!src || !scratch) {
+    snprintf(err, err_size, "%s: out of memory", what);
+    goto done;
+  }
+  if (*p == '[') snprintf(src, len + 3, "%s", text);
+  else snprintf(src, len + 3, "[%s]", text);
+  nnd_value v;
+  int64_t count = 0;
+  if (nnd_compile_value(what, src, scratch, &v, err, err_size) != 0) {
+    /* the column is the user's: without the bracket added in front */
+    size_t wl = strlen(what);
+    int col;
+    char rest[400];
+    if (*p != '[' && strncmp(err, what, wl) == 0 &&
+        sscanf(err + wl, ": column %d: %399[^\n]", &col, rest) == 2 && col > 1)
+      snprintf(err, err_size, "%s: column %d: %s", what, col - 1, rest);
+    goto done;
+  }
+  if (numbers_only(&v, &count, err, err_size, what) != 0) goto done;
+  if (count == 0) {
+    snprintf(err, err_size, "%s: no values", what);
+    goto done;
+  }
+  *out = malloc((size_t)count * sizeof **out);
+  if (!*out) {
+    snprintf(err, err_size, "%s: out of memory for %lld values", what, (long long)count);
+    goto done;
+  }
+  *n = nnd_literal_flatten(&v, *out, count);
+  rc = 0;
+done:
+  free(src);
+  nnd_model_free(scratch);
   return rc;
 }

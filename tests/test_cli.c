@@ -135,6 +135,46 @@ static void test_version_and_help(void) {
   free(out);
 }
 
+/* --input is read as the file's literals are, by one parser for trace and
+ * predict: predict used to skip what it could not read ("1,abc,2" gave two
+ * values) and trace turned 1e39 into inf. */
+static void test_input_values_as_in_the_file(void) {
+  static const struct {
+    const char *args, *want;
+    int status;
+  } cases[] = {
+      {"trace models/seeds/s000_q1_sigmoid_neuron.nnd --input 'x=[[6,4,2,3,1],[1,1,1,1,-1/2]]'",
+       "[[6, 4, 2, 3, 1], [1, 1, 1, 1, -0.5]]", 0},
+      {"trace models/seeds/s000_q1_sigmoid_neuron.nnd --input x=6,4,2,3,1e39",
+       "--input x: 1e+39 is out of range for a 32-bit float", 2},
+      {"trace models/seeds/s000_q1_sigmoid_neuron.nnd --input x=6,4,abc,3,1",
+       "--input x: column 5: undefined name `abc`", 2},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int st;
+    char *out = nnd(cases[i].args, &st);
+    CU_ASSERT_EQUAL(st, cases[i].status);
+    CU_ASSERT_PTR_NOT_NULL(out && strstr(out, cases[i].want));
+    if (st != cases[i].status || !out || !strstr(out, cases[i].want))
+      fprintf(stderr, "\n`nnd %s` exited %d:\n%s\n", cases[i].args, st, out ? out : "");
+    free(out);
+  }
+  /* predict, with weights of a model trained here */
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd,
+           "(d=$(mktemp -d) && cd $d && printf 'model m\\ninput x: [2]\\ninput y: class[2]\\n"
+           "logits = dense(x, units=2)\\nloss cross_entropy(logits, y)\\ntrain { data = "
+           "moons(n=16, seed=1); epochs = 1 }\\n' > m.nnd && '%s/nnd' train m.nnd >/dev/null && "
+           "'%s/nnd' predict m.nnd --weights m.safetensors --input x=1,abc; s=$?; rm -rf $d; "
+           "exit $s)", NND_TEST_BUILDDIR, NND_TEST_BUILDDIR);
+  int st;
+  char *out = run_command(cmd, &st);
+  CU_ASSERT_EQUAL(st, 2);
+  CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "--input x: column 3: undefined name `abc`"));
+  if (st != 2) fprintf(stderr, "\npredict --input x=1,abc exited %d:\n%s\n", st, out ? out : "");
+  free(out);
+}
+
 static void test_ir_command_matches_golden(void) {
   int st;
   char *out = nnd("ir models/seeds/s002_q2_two_heads.nnd", &st);
@@ -154,5 +194,6 @@ void test_cli_register(void) {
   CU_add_test(s, "model errors exit 1 with file:line:col", test_model_error_exits_1);
   CU_add_test(s, "usage errors exit 2", test_usage_errors_exit_2);
   CU_add_test(s, "--version and help", test_version_and_help);
+  CU_add_test(s, "--input values are read as in the file", test_input_values_as_in_the_file);
   CU_add_test(s, "nnd ir matches the golden file", test_ir_command_matches_golden);
 }

@@ -1,12 +1,9 @@
 /* fuzz_values.c — the command-line value parsers: `--set KEY=VALUE`
  * (nnd_train_override, on a fresh copy of a model whose train block uses
- * every kind of key) and `--input NAME=VALUES` of `nnd trace` (its number
- * list parser, then the values fed to a session and run forward as trace
- * does). The input is the argument's text, cut at the first NUL as a
- * command line would be.
- *
- * The --input parser is static in cli/cmd_trace.c: the file is included
- * here so the harness runs the CLI's own code, not a copy. */
+ * every kind of key) and `--input NAME=VALUES` of `nnd trace` and `nnd
+ * predict` (nnd_parse_input_values, the one parser both call; the values are
+ * then fed to a session and run forward as trace does). The input is the
+ * argument's text, cut at the first NUL as a command line would be. */
 #include <nnd/nnd.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,8 +12,7 @@
 
 #include "fuzz_util.h"
 #include "train_config.h"
-
-#include "../../cli/cmd_trace.c"
+#include "value.h"
 
 static const char model_text[] =
     "model fuzz_values\n"
@@ -69,8 +65,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *eq = strchr(text, '=');
   float *v = NULL;
   int64_t n = 0;
-  if (parse_values(eq ? eq + 1 : text, &v, &n) == 0) {
-    if (n < 0) abort();
+  char verr[512] = "";
+  if (nnd_parse_input_values("--input x", eq ? eq + 1 : text, &v, &n, verr, sizeof verr) != 0) {
+    if (!verr[0] || v || n) abort(); /* a refusal has a message and no values */
+  } else {
+    if (n <= 0 || !v) abort();
     /* trace's rule: whole samples of x ([2]); the batch follows them */
     if (n > 0 && n % 2 == 0 && n / 2 <= 4096 && nnd_session_set_batch(session, (int)(n / 2)) == 0 &&
         nnd_session_set_input(session, "x", v, n) == 0)
