@@ -322,9 +322,17 @@ static void test_idx_sizes(void) {
   write_idx("lab_ovf.idx", 0, 0x801, 1, (uint32_t[]){0xFFFFFFFFu}, LAB, 3);
   CU_ASSERT(idx_fails("ovf.idx", "lab_ovf.idx", "ovf.idx: ", "too many"));
   /* a raw file shorter than its header's claim: refused before reading */
-  write_idx("claim.idx", 0, 0x803, 3, (uint32_t[]){3, 30000, 30000}, PIX, 18);
+  write_idx("claim.idx", 0, 0x803, 3, (uint32_t[]){3, 3000, 30000}, PIX, 18);
   CU_ASSERT(idx_fails("claim.idx", "lab.idx", "claim.idx: ",
-                      "truncated: 2700000000 bytes of image data expected, 18 found"));
+                      "truncated: 270000000 bytes of image data expected, 18 found"));
+  /* past the cap, a raw file and its gzip get the same message (found by
+     fuzz_idx: the raw one said "truncated", the gzip one "more than") */
+  write_idx("huge.idx", 0, 0x803, 3, (uint32_t[]){3, 30000, 30000}, PIX, 18);
+  write_idx("huge.gz", 1, 0x803, 3, (uint32_t[]){3, 30000, 30000}, PIX, 18);
+  CU_ASSERT(idx_fails("huge.idx", "lab.idx", "huge.idx: 3 images of 900000000 pixels are "
+                      "2700000000 bytes, more than", NULL));
+  CU_ASSERT(idx_fails("huge.gz", "lab.idx", "huge.gz: 3 images of 900000000 pixels are "
+                      "2700000000 bytes, more than", NULL));
   /* gzip: the size is known only once decompressed, so a cap holds */
   static unsigned char pix[25 * 784], lab[25];
   write_idx("cap.gz", 1, 0x803, 3, (uint32_t[]){25, 28, 28}, pix, sizeof pix);

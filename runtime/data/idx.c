@@ -304,16 +304,18 @@ static int idx_body(idx_file *s, const char *what, int64_t expected, uint8_t **o
 static int idx_fits(const idx_file *s, const char *what, int64_t expected, int ndims,
                     const char *count_text, char *err, size_t es) {
   const int64_t header = 4 + 4 * (int64_t)ndims;
-  if (s->size >= 0 && expected > s->size - header)
-    return nnd_data_fail(err, es, "%s: truncated: %lld bytes of %s data expected, %lld found",
-                         s->path, (long long)expected, what,
-                         (long long)(s->size > header ? s->size - header : 0));
+  /* the cap first: then a raw file and its gzip get the same message (the
+     truncation of a gzip file shows only when its data runs out) */
   if ((uint64_t)expected > nnd_data_max_bytes()) {
     char limit[64];
     return nnd_data_fail(err, es, "%s: %s are %lld bytes, more than the %s a data file may hold",
                          s->path, count_text, (long long)expected,
                          nnd_data_size_text(nnd_data_max_bytes(), limit, sizeof limit));
   }
+  if (s->size >= 0 && expected > s->size - header)
+    return nnd_data_fail(err, es, "%s: truncated: %lld bytes of %s data expected, %lld found",
+                         s->path, (long long)expected, what,
+                         (long long)(s->size > header ? s->size - header : 0));
   return 0;
 }
 
