@@ -44,41 +44,52 @@ static int compile(const char *file, const char *text, size_t len, nnd_model **o
   nnd_ast ast;
   memset(&ast, 0, sizeof ast);
   nnd_arena_init(&ast.arena);
-  struct nnd_lex_state *st = calloc(1, sizeof *st);
   nnd_model *m = nnd_ir_new(file);
-  yyscan_t scanner = NULL;
   int rc = -1;
-  if (!st || !m || nnd_raw_lex_init_extra(st, &scanner) != 0) {
+  if (!m) {
     nnd_diag_report(d, NND_DIAG_ERROR, stored, 0, 0, 0, "out of memory");
     goto done;
   }
-  st->ast = &ast;
-  st->diags = d;
-  st->file = stored;
-  st->line = st->col = 1;
-  st->pending = -1;
-  int before = nnd_diag_error_count(d);
-  /* volatile: set before and read after a longjmp from the scanner */
-  volatile int parsed = 2;
-  if (setjmp(st->fatal) == 0) {
-    nnd_raw__scan_bytes(text + skip, (int)(len - skip), scanner);
-    parsed = nnd_yyparse(scanner, st);
-  }
-  if (parsed == 2 && nnd_diag_error_count(d) == before)
-    nnd_diag_report(d, NND_DIAG_ERROR, stored, st->line, st->col, 1, "out of memory");
   /* Lowering after syntax errors would mostly report their echoes. */
-  if (parsed == 0 && nnd_diag_error_count(d) == before &&
+  if (nnd_parse_text(stored, text + skip, len - skip, &ast, d) == 0 &&
       nnd_lower(&ast, stored, m, d) == 0) {
     *out = m;
     m = NULL;
     rc = 0;
   }
 done:
-  if (scanner) nnd_raw_lex_destroy(scanner);
-  free(st);
   nnd_arena_free(&ast.arena);
   nnd_ir_free(m);
   return rc;
+}
+
+int nnd_parse_text(const char *file, const char *text, size_t len, nnd_ast *ast,
+                   nnd_diag_list *d) {
+  struct nnd_lex_state *st = calloc(1, sizeof *st);
+  yyscan_t scanner = NULL;
+  if (!st || nnd_raw_lex_init_extra(st, &scanner) != 0) {
+    free(st);
+    nnd_diag_report(d, NND_DIAG_ERROR, file, 0, 0, 0, "out of memory");
+    return -1;
+  }
+  st->ast = ast;
+  st->diags = d;
+  st->file = file;
+  st->line = st->col = 1;
+  st->pending = -1;
+  int before = nnd_diag_error_count(d);
+  /* volatile: set before and read after a longjmp from the scanner */
+  volatile int parsed = 2;
+  if (setjmp(st->fatal) == 0) {
+    nnd_raw__scan_bytes(text, (int)len, scanner);
+    parsed = nnd_yyparse(scanner, st);
+  }
+  if (parsed == 2 && nnd_diag_error_count(d) == before)
+    nnd_diag_report(d, NND_DIAG_ERROR, file, st->line, st->col, 1, "out of memory");
+  nnd_raw_lex_destroy(scanner);
+  free(st);
+  if (parsed == 2) return -1;
+  return parsed == 0 && nnd_diag_error_count(d) == before ? 0 : 1;
 }
 
 int nnd_compile_string(const char *name, const char *text, size_t len,

@@ -454,16 +454,29 @@ static const char *base_name(nnd_arena *a, const char *path) {
   return nnd_arena_strndup(a, b, dot && dot != b ? (size_t)(dot - b) : strlen(b));
 }
 
+void lower_ctx_init(lower_ctx *c, const char *file, nnd_model *m, nnd_diag_list *d) {
+  memset(c, 0, sizeof *c);
+  c->m = m;
+  c->d = d;
+  c->file = file;
+  c->prefix = (char *)"";
+  nnd_strmap_init(&c->blocks);
+  nnd_strmap_init(&c->node_names);
+  nnd_strmap_init(&c->counters);
+}
+
+void lower_ctx_free(lower_ctx *c) {
+  nnd_strmap_free(&c->blocks);
+  nnd_strmap_free(&c->node_names);
+  nnd_strmap_free(&c->counters);
+  free(c->block_defs);
+  free(c->block_ok);
+  free(c->block_cost);
+}
+
 int nnd_lower(const nnd_ast *ast, const char *file, nnd_model *m, nnd_diag_list *d) {
   lower_ctx c;
-  memset(&c, 0, sizeof c);
-  c.m = m;
-  c.d = d;
-  c.file = file;
-  c.prefix = (char *)"";
-  nnd_strmap_init(&c.blocks);
-  nnd_strmap_init(&c.node_names);
-  nnd_strmap_init(&c.counters);
+  lower_ctx_init(&c, file, m, d);
   int errors_before = nnd_diag_error_count(d);
   lower_collect_blocks(&c, ast);
 
@@ -502,11 +515,6 @@ int nnd_lower(const nnd_ast *ast, const char *file, nnd_model *m, nnd_diag_list 
   if (!m->name) m->name = base_name(&m->arena, file);
   if (!m->description) m->description = "";
   scope_free(&top);
-  nnd_strmap_free(&c.blocks);
-  nnd_strmap_free(&c.node_names);
-  nnd_strmap_free(&c.counters);
-  free(c.block_defs);
-  free(c.block_ok);
-  free(c.block_cost);
+  lower_ctx_free(&c);
   return nnd_diag_error_count(d) > errors_before || c.fatal ? -1 : 0;
 }

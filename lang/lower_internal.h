@@ -57,6 +57,10 @@ typedef struct {
   int depth;
 } lower_ctx;
 
+/* A context for lowering into m, and its release (the block tables too). */
+void lower_ctx_init(lower_ctx *c, const char *file, nnd_model *m, nnd_diag_list *d);
+void lower_ctx_free(lower_ctx *c);
+
 void lower_error(lower_ctx *c, nnd_loc loc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void lower_note(lower_ctx *c, nnd_loc loc, const char *fmt, ...)

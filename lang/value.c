@@ -6,7 +6,6 @@
 
 #include <float.h>
 #include <math.h>
-#include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,15 +14,9 @@
 #include "attr.h"
 #include "diag.h"
 #include "ir.h"
-#include "lex_state.h"
+#include "lower.h"
 #include "lower_internal.h"
-#include "parser.h"
 #include "registry.h"
-
-typedef void *yyscan_t;
-int nnd_raw_lex_init_extra(struct nnd_lex_state *extra, yyscan_t *scanner);
-int nnd_raw_lex_destroy(yyscan_t scanner);
-void *nnd_raw__scan_bytes(const char *bytes, int len, yyscan_t scanner);
 
 #define MAX_VALUE_TEXT 65536
 
@@ -48,14 +41,7 @@ static int copy_value(nnd_arena *a, const nnd_value *in, nnd_value *out) {
 static int lower_value(const nnd_ast *ast, const char *file, nnd_model *m, nnd_diag_list *d,
                        nnd_value *out) {
   lower_ctx c;
-  memset(&c, 0, sizeof c);
-  c.m = m;
-  c.d = d;
-  c.file = file;
-  c.prefix = (char *)"";
-  nnd_strmap_init(&c.blocks);
-  nnd_strmap_init(&c.node_names);
-  nnd_strmap_init(&c.counters);
+  lower_ctx_init(&c, file, m, d);
   scope top;
   scope_init(&top);
   int before = nnd_diag_error_count(d);
@@ -68,10 +54,9 @@ static int lower_value(const nnd_ast *ast, const char *file, nnd_model *m, nnd_d
     if (v.kind == LV_CONST) *out = v.v;
   }
   scope_free(&top);
-  nnd_strmap_free(&c.blocks);
-  nnd_strmap_free(&c.node_names);
-  nnd_strmap_free(&c.counters);
-  return nnd_diag_error_count(d) > before || c.fatal ? -1 : 0;
+  int fatal = c.fatal;
+  lower_ctx_free(&c);
+  return nnd_diag_error_count(d) > before || fatal ? -1 : 0;
 }
 
 int nnd_compile_value(const char *what, const char *text, nnd_model *m, nnd_value *out,
@@ -89,27 +74,14 @@ int nnd_compile_value(const char *what, const char *text, nnd_model *m, nnd_valu
   nnd_ast ast;
   memset(&ast, 0, sizeof ast);
   nnd_arena_init(&ast.arena);
-  struct nnd_lex_state *st = calloc(1, sizeof *st);
   nnd_model *scratch = nnd_ir_new(what);
-  yyscan_t scanner = NULL;
   int rc = -1;
   const char *stored = NULL;
-  if (!src || !d || !st || !scratch) goto oom;
+  if (!src || !d || !scratch) goto oom;
   int n = snprintf(src, len + 16, "value =\n%s\n", text);
-  if (!(stored = nnd_diag_add_source(d, what, src, (size_t)n)) ||
-      nnd_raw_lex_init_extra(st, &scanner) != 0)
-    goto oom;
-  st->ast = &ast;
-  st->diags = d;
-  st->file = stored;
-  st->line = st->col = 1;
-  st->pending = -1;
-  /* volatile: set before and read after a longjmp from the scanner */
-  volatile int parsed = 2;
-  if (setjmp(st->fatal) == 0) {
-    nnd_raw__scan_bytes(src, n, scanner);
-    parsed = nnd_yyparse(scanner, st);
-  }
+  if (!(stored = nnd_diag_add_source(d, what, src, (size_t)n))) goto oom;
+  int parsed = nnd_parse_text(stored, src, (size_t)n, &ast, d);
+  if (parsed < 0) goto oom;
   nnd_value v;
   memset(&v, 0, sizeof v);
   if (parsed == 0 && nnd_diag_error_count(d) == 0 &&
@@ -134,8 +106,6 @@ int nnd_compile_value(const char *what, const char *text, nnd_model *m, nnd_valu
 oom:
   snprintf(err, err_size, "%s: out of memory", what);
 done:
-  if (scanner) nnd_raw_lex_destroy(scanner);
-  free(st);
   nnd_arena_free(&ast.arena);
   nnd_ir_free(scratch);
   nnd_diag_list_free(d);
