@@ -45,7 +45,8 @@ static void list_kernels(const char *origin) {
 }
 
 static void print_error(double e) {
-  if (!isfinite(e)) printf(" %10s", "NaN/inf");
+  if (e < 0) printf(" %10s", "-");
+  else if (!isfinite(e)) printf(" %10s", "NaN/inf");
   else printf(" %10.2e", e);
 }
 
@@ -84,8 +85,7 @@ static int check_plugin(const char *file) {
            r->reference[0] ? r->reference : "-", r->cases);
     if (r->backend[0]) {
       print_error(r->grad_error);
-      if (r->reference[0]) print_error(r->ref_error);
-      else printf(" %10s", "-");
+      print_error(r->ref_error);
     } else {
       printf(" %10s %10s", "-", "-");
     }

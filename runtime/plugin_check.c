@@ -252,7 +252,7 @@ static int check_kernel(table *t, const char *op, const char *backend, const sou
   if (!row) return -1;
   const char *ref = reference_backend(op);
   if (ref && strcmp(ref, backend) != 0) snprintf(row->reference, sizeof row->reference, "%s", ref);
-  pc_result res = {0};
+  pc_result res = {.grad_error = -1, .ref_error = -1};
   for (int i = 0; i < cases->n; i++) {
     nnd_model *m = NULL;
     char msg[512];
@@ -261,7 +261,18 @@ static int check_kernel(table *t, const char *op, const char *backend, const sou
       continue;
     }
     int must_run = !standard && ref && strcmp(ref, backend) == 0;
+    int before = res.failed;
     pc_run_case(m, backend, ref, must_run, &res);
+    if (res.failed && !before) {
+      /* the model it failed on, on one line */
+      size_t len = strlen(res.reason);
+      len += (size_t)snprintf(res.reason + len, sizeof res.reason - len, " [model: ");
+      for (const char *p = cases->src[i]; *p && len + 2 < sizeof res.reason; p++)
+        if (*p != '\n') res.reason[len++] = *p;
+        else if (p[1]) res.reason[len++] = ';', res.reason[len++] = ' ';
+      if (len + 2 < sizeof res.reason) res.reason[len++] = ']';
+      res.reason[len < sizeof res.reason ? len : sizeof res.reason - 1] = 0;
+    }
     nnd_model_free(m);
   }
   row->cases = res.cases;

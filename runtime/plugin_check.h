@@ -16,8 +16,9 @@ typedef struct {
   char reference[64];   /* the backend it was compared with, "" when none */
   int cases;            /* configurations run */
   int skipped;          /* configurations that could not be generated or run */
-  double grad_error;    /* worst relative error of backward against differences */
-  double ref_error;     /* worst relative error against the reference kernel */
+  double grad_error;    /* worst relative error of backward against differences,
+                           -1 when none was measured */
+  double ref_error;     /* worst relative error against the reference kernel, -1: none */
   int failed;
   char reason[640];     /* why it failed (the first failure), or a note */
 } nnd_plugin_check_row;

@@ -140,7 +140,7 @@ static int forward(run *r, pc_result *res) {
   nnd_kernel_ctx k = context(r);
   r->s->error[0] = 0;
   if (r->s->kernel[r->n->id]->forward(&k) != 0)
-    return fail(res, "forward failed: %.500s%s", r->s->error[0] ? r->s->error : "no message", "");
+    return fail(res, "forward refused a node its schema accepted: %.500s%s", r->s->error[0] ? r->s->error : "no message", "");
   return intact(r, res, "forward");
 }
 
@@ -257,7 +257,7 @@ int pc_run_case(const nnd_model *m, const char *backend, const char *ref, int mu
     int checked = 0, kinks = 0;
     if (nnd_session_check_node(s, "y", 1e-2, 32, 5, &worst, &checked, &kinks) != 0)
       fail(res, "gradient check: the kernel failed: %.500s%s", nnd_session_error(s), "");
-    if (worst > res->grad_error || !isfinite(worst)) res->grad_error = worst;
+    if (worst > res->grad_error || !isfinite(worst)) res->grad_error = worst; /* -1: none yet */
     if (!(worst <= PC_GRAD_TOL))
       fail(res, "backward disagrees with central finite differences%s%s", "", "");
     else if (checked == 0 && kinks > 0)
