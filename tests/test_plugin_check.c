@@ -120,6 +120,36 @@ static void test_previous_minor_abi_loads_and_runs(void) {
   if (!rec || !strstr(rec, "ABI 1.0:")) printf("\n%s\n", out);
   free(out);
   passes(TEST_PLUGINS "/abi10.so", "ABI 1.0 plugin");
+
+  /* its op in a model, trained by its optimizer: the loss goes down */
+  char dir[] = "/tmp/nnd-abi10-XXXXXX";
+  CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+  char path[128], args[512];
+  snprintf(path, sizeof path, "%s/m.nnd", dir);
+  FILE *f = fopen(path, "w");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  fputs("model abi10\ninput point: [2]\ninput label: class[2]\n"
+        "h = test.abi10_twice(dense(point, units=8))\n"
+        "logits = dense(relu(h), units=2)\nloss cross_entropy(logits, label)\n"
+        "train {\n  data = moons(n=200, noise=0.1, seed=1)\n"
+        "  optimizer = abi10_sgd(lr=0.05)\n  batch = 16; epochs = 3; seed = 5\n}\n", f);
+  CU_ASSERT_EQUAL(fclose(f), 0);
+  snprintf(args, sizeof args,
+           "--plugin-dir '" TEST_PLUGINS "' train '%s' --checkpoint '%s/m.safetensors' 2>&1",
+           path, dir);
+  out = run_nnd(args, &st);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+  CU_ASSERT_EQUAL(st, 0);
+  double first = -1, last = -1;
+  char *e1 = strstr(out, "epoch 1/3"), *e3 = strstr(out, "epoch 3/3");
+  char *l1 = e1 ? strstr(e1, "train loss ") : NULL, *l3 = e3 ? strstr(e3, "train loss ") : NULL;
+  if (l1) first = strtod(l1 + 11, NULL);
+  if (l3) last = strtod(l3 + 11, NULL);
+  CU_ASSERT(first > 0 && last > 0 && last < 0.9 * first);
+  if (st != 0 || !(last < 0.9 * first)) printf("\n%s\n", out);
+  free(out);
+  snprintf(args, sizeof args, "rm -rf '%s'", dir);
+  CU_ASSERT_EQUAL(system(args), 0);
 }
 
 void test_plugin_check_register(void) {
