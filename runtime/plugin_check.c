@@ -209,6 +209,15 @@ static void check_schema(const nnd_op_schema *s, nnd_plugin_check_row *row, sour
       }
     }
   }
+  /* class labels where it may expect tensors: accepted or refused with a
+     message, but not accepted silently into a crash */
+  if (model_text(s, arity, "class[3]", -1, NULL, NULL, text, sizeof text) == 0) {
+    row->cases++;
+    nnd_model *m = NULL;
+    if (compiles(text, &m, msg, sizeof msg) < 0)
+      note(row, "refused a model without a message:\n%.400s%s", text, "");
+    nnd_model_free(m);
+  }
   /* out of range, of the wrong kind, unknown, too few or too many inputs */
   for (int a = -1; a < s->n_attrs + 3; a++) {
     char vals[8][64];
