@@ -9,9 +9,13 @@
  * registered. A kernel for a standard op runs the standard cases
  * (plugin_check_cases.c) against nnd's naive kernel. */
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "plugin_check_internal.h"
 #include "registry.h"
@@ -28,6 +32,14 @@ typedef struct {
   nnd_plugin_check_row *rows;
   int n, cap;
 } table;
+
+/* The model being run, for the message when a plugin crashes on it (it
+   lives in the memory the checking child shares with its parent). */
+static char *current_case;
+
+static void set_current(const char *src) {
+  if (current_case) snprintf(current_case, SRC_MAX, "%s", src);
+}
 
 static nnd_plugin_check_row *add_row(table *t, const char *op, const char *backend) {
   if (t->n == t->cap) {
@@ -190,6 +202,7 @@ static void check_schema(const nnd_op_schema *s, nnd_plugin_check_row *row, sour
                        sizeof text) != 0)
           continue;
         generated = 1;
+        set_current(text);
         row->cases++;
         nnd_model *m = NULL;
         int rc = compiles(text, &m, msg, sizeof msg);
@@ -212,6 +225,7 @@ static void check_schema(const nnd_op_schema *s, nnd_plugin_check_row *row, sour
   /* class labels where it may expect tensors: accepted or refused with a
      message, but not accepted silently into a crash */
   if (model_text(s, arity, "class[3]", -1, NULL, NULL, text, sizeof text) == 0) {
+    set_current(text);
     row->cases++;
     nnd_model *m = NULL;
     if (compiles(text, &m, msg, sizeof msg) < 0)
@@ -236,6 +250,7 @@ static void check_schema(const nnd_op_schema *s, nnd_plugin_check_row *row, sour
       if (model_text(s, n_in, shapes[0], a < s->n_attrs ? a : -1,
                      a >= 0 && a < s->n_attrs ? vals[v] : NULL, extra, text, sizeof text) != 0)
         continue;
+      set_current(text);
       row->cases++;
       int rc = compiles(text, NULL, msg, sizeof msg);
       if (rc == 1) note(row, "accepts what it must refuse:\n%.400s%s", text, "");
@@ -255,10 +270,8 @@ static const char *reference_backend(const char *op) {
   return NULL;
 }
 
-static int check_kernel(table *t, const char *op, const char *backend, const sources *cases,
-                        int standard) {
-  nnd_plugin_check_row *row = add_row(t, op, backend);
-  if (!row) return -1;
+static void check_kernel(nnd_plugin_check_row *row, const char *op, const char *backend,
+                         const sources *cases, int standard) {
   const char *ref = reference_backend(op);
   if (ref && strcmp(ref, backend) != 0) snprintf(row->reference, sizeof row->reference, "%s", ref);
   pc_result res = {.grad_error = -1, .ref_error = -1};
@@ -271,6 +284,7 @@ static int check_kernel(table *t, const char *op, const char *backend, const sou
     }
     int must_run = !standard && ref && strcmp(ref, backend) == 0;
     int before = res.failed;
+    set_current(cases->src[i]);
     pc_run_case(m, backend, ref, must_run, &res);
     if (res.failed && !before) {
       /* the model it failed on, on one line */
@@ -294,6 +308,84 @@ static int check_kernel(table *t, const char *op, const char *backend, const sou
     row->failed = 1;
     snprintf(row->reason, sizeof row->reason, "no case could be run");
   }
+}
+
+/* ------------------------------------------------------------ isolation */
+
+/* What a checking child shares with its parent: the row it fills, the
+ * models the schema accepted, the model it is running. */
+typedef struct {
+  nnd_plugin_check_row row;
+  sources cases;
+  char current[SRC_MAX];
+  int done;
+} shared;
+
+enum { SCHEMA_ROW, KERNEL_ROW };
+#define ROW_SECONDS 60
+
+static void work(shared *sh, int what, const nnd_op_schema *s, const char *op,
+                 const char *backend, int standard) {
+  current_case = sh->current;
+  if (what == SCHEMA_ROW) check_schema(s, &sh->row, &sh->cases);
+  else check_kernel(&sh->row, op, backend, &sh->cases, standard);
+  current_case = NULL;
+  sh->done = 1;
+}
+
+/* Run one row in a child process, so that a plugin that crashes, hangs or
+ * exits fails its row (naming the model it was on) instead of taking the
+ * whole check down; in this process when fork is unavailable. */
+static void isolated(shared *sh, int what, const nnd_op_schema *s, const char *op,
+                     const char *backend, int standard) {
+  sh->done = 0;
+  sh->current[0] = 0;
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0) {
+    work(sh, what, s, op, backend, standard);
+    return;
+  }
+  if (pid == 0) {
+    alarm(ROW_SECONDS);
+    work(sh, what, s, op, backend, standard);
+    _exit(0);
+  }
+  int st = 0;
+  while (waitpid(pid, &st, 0) < 0) {
+  }
+  if (sh->done && WIFEXITED(st) && WEXITSTATUS(st) == 0) return;
+  char why[96];
+  if (WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM)
+    snprintf(why, sizeof why, "did not finish in %d s", ROW_SECONDS);
+  else if (WIFSIGNALED(st))
+    snprintf(why, sizeof why, "crashed (signal %d, %s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+  else
+    snprintf(why, sizeof why, "exited the process (status %d): a plugin must never exit",
+             WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+  sh->row.failed = 1;
+  size_t len = (size_t)snprintf(sh->row.reason, sizeof sh->row.reason, "%s", why);
+  if (sh->current[0] && len < sizeof sh->row.reason) {
+    len += (size_t)snprintf(sh->row.reason + len, sizeof sh->row.reason - len, " [model: ");
+    for (const char *p = sh->current; *p && len + 3 < sizeof sh->row.reason; p++)
+      if (*p != '\n') sh->row.reason[len++] = *p;
+      else if (p[1]) sh->row.reason[len++] = ';', sh->row.reason[len++] = ' ';
+    sh->row.reason[len++] = ']';
+    sh->row.reason[len] = 0;
+  }
+}
+
+static int add_isolated(table *t, shared *sh, int what, const nnd_op_schema *s,
+                        const char *op, const char *backend, int standard) {
+  memset(&sh->row, 0, sizeof sh->row);
+  snprintf(sh->row.op, sizeof sh->row.op, "%s", op);
+  snprintf(sh->row.backend, sizeof sh->row.backend, "%s", backend);
+  sh->row.grad_error = sh->row.ref_error = -1; /* none measured, should it crash */
+  if (what == SCHEMA_ROW) sh->cases.n = 0;
+  isolated(sh, what, s, op, backend, standard);
+  nnd_plugin_check_row *row = add_row(t, op, backend);
+  if (!row) return -1;
+  *row = sh->row;
   return 0;
 }
 
@@ -309,23 +401,22 @@ int nnd_plugin_check(const char *origin, nnd_plugin_check_row **rows, int *n_row
   table t = {0};
   *rows = NULL;
   *n_rows = 0;
-  sources *cases = malloc(sizeof *cases);
-  if (!cases) {
+  shared *sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (sh == MAP_FAILED) {
     snprintf(err, err_n, "out of memory");
     return -1;
   }
+  sources *cases = &sh->cases;
   /* the ops it adds: schema, then every kernel of the op, whoever registered it */
   for (int i = 0; i < nnd_registry_op_count(); i++) {
     const char *o;
     const nnd_op_schema *s = nnd_registry_op_at(i, &o);
     if (strcmp(o, origin) != 0) continue;
-    nnd_plugin_check_row *row = add_row(&t, s->name, "");
-    if (!row) break;
-    cases->n = 0;
-    check_schema(s, row, cases);
+    if (add_isolated(&t, sh, SCHEMA_ROW, s, s->name, "", 0) != 0) break;
     for (int k = 0; k < nnd_registry_kernel_count(); k++) {
       const nnd_kernel *kern = nnd_registry_kernel_at(k, NULL);
-      if (strcmp(kern->op, s->name) == 0) check_kernel(&t, s->name, kern->backend, cases, 0);
+      if (strcmp(kern->op, s->name) == 0)
+        add_isolated(&t, sh, KERNEL_ROW, s, s->name, kern->backend, 0);
     }
   }
   /* its kernels for ops it does not define: the standard cases */
@@ -344,9 +435,9 @@ int nnd_plugin_check(const char *origin, nnd_plugin_check_row **rows, int *n_row
                  "not checked: no cases for this op (an op of another plugin?)");
       continue;
     }
-    check_kernel(&t, kern->op, kern->backend, cases, 1);
+    add_isolated(&t, sh, KERNEL_ROW, NULL, kern->op, kern->backend, 1);
   }
-  free(cases);
+  munmap(sh, sizeof *sh);
   if (t.n == 0) {
     snprintf(err, err_n, "%s registers no op and no kernel: nothing to check", origin);
     free(t.rows);

@@ -1,7 +1,8 @@
 /* test_plugin_check.c — `nnd plugins --check FILE.so`: nnd's own plugins and
  * the swish test plugin pass it; three broken plugins fail it, each with the
  * reason (a wrong gradient, a write past the output, a schema that accepts
- * what its kernel refuses); and a plugin built against the previous minor
+ * what its kernel refuses), and a crashing one fails without taking the
+ * check down; and a plugin built against the previous minor
  * version's header (ABI 1.0) still loads, registers and runs. */
 #include <CUnit/CUnit.h>
 #include <stdio.h>
@@ -87,6 +88,17 @@ static void test_schema_accepting_too_much_fails(void) {
   fails_with(TEST_PLUGINS "/bad_infer.so", "test.bad_infer", "k = 8 is not implemented");
 }
 
+/* a crash fails its row, names the model, and the check goes on */
+static void test_crashing_kernel_fails(void) {
+  fails_with(TEST_PLUGINS "/crash.so", "test.crash", "crashed (signal 11");
+  fails_with(TEST_PLUGINS "/crash.so", "test.crash", "[model: input x0: [2, 3]; ");
+  int st;
+  char *out = check(TEST_PLUGINS "/crash.so", &st);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "FAIL: 1 of 2 rows failed"));
+  free(out);
+}
+
 static void test_unusable_arguments(void) {
   int st;
   char *out = run_nnd("plugins --check /nonexistent/x.so 2>&1", &st);
@@ -159,6 +171,7 @@ void test_plugin_check_register(void) {
   CU_add_test(s, "--check fails a write past the output", test_write_past_output_fails);
   CU_add_test(s, "--check fails a schema that accepts what its kernel refuses",
               test_schema_accepting_too_much_fails);
+  CU_add_test(s, "--check survives a crashing kernel and fails it", test_crashing_kernel_fails);
   CU_add_test(s, "--check: a missing file, no file, a refused plugin", test_unusable_arguments);
   CU_add_test(s, "a plugin built against ABI 1.0 loads and runs",
               test_previous_minor_abi_loads_and_runs);
