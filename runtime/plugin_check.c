@@ -86,6 +86,9 @@ static int fits_int(double v) { return fabs(v) <= 64; }
 static int mid_value(const nnd_attr_spec *a, char *buf, size_t n) {
   double lo = a->has_min ? a->min : a->has_max ? a->max - 2 : 0;
   double hi = a->has_max ? a->max : lo + 2;
+  /* a wide range (units up to a million) is tried near its low end: a
+     value in the middle would make shapes too large to run in seconds */
+  if (hi - lo > 64) hi = lo + 4;
   double v = (lo + hi) / 2;
   switch (a->type) {
   case NND_ATTR_INT:
