@@ -110,10 +110,19 @@ static const help_entry entries[] = {
      "Exit status: 0 written, 1 a log is not an nnd training log (file:line),\n"
      "2 usage error or a log that cannot be opened.\n"},
     {"plugins", "list plugins: what they register, or why they were refused",
-     "usage: nnd plugins\n\n"
+     "usage: nnd plugins\n"
+     "       nnd plugins --check FILE.so\n\n"
      "List every plugin file found on the search path (--plugin-dir DIR,\n"
      "NND_PLUGIN_PATH, then the installed plugin directory): its name, version,\n"
-     "licence, ABI, kernels, ops and optimizers, or the reason it was refused.\n"},
+     "licence, ABI, kernels, ops and optimizers, or the reason it was refused.\n\n"
+     "  --check FILE.so    load FILE.so besides nnd's own plugins and run its\n"
+     "                     conformance check: every op it adds (shape inference\n"
+     "                     on generated shapes and attributes, in and out of\n"
+     "                     range), every kernel (deterministic forward, no write\n"
+     "                     outside its output, backward against finite\n"
+     "                     differences, agreement with the reference kernel, or\n"
+     "                     with naive for a standard op). One row per op and\n"
+     "                     kernel; exit status 1 when any row fails.\n"},
     {"help", "help for a command, a topic or any name a model can use",
      "usage: nnd help [COMMAND | TOPIC | NAME]\n"
      "       nnd help --list commands|topics|backends|options=COMMAND|TOPIC\n\n"

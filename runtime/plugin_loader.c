@@ -42,6 +42,10 @@ struct nnd_registrar {
   const nnd_call_schema *calls[MAX_STAGED];
   const nnd_optimizer *optimizers[MAX_STAGED];
   int n_kernels, n_ops, n_calls, n_optimizers;
+  /* host-side copies of descriptors an older minor version made smaller,
+     completed with the defaults of the members appended since */
+  nnd_optimizer *upgraded[MAX_STAGED];
+  int n_upgraded;
   int failed;
   char message[512];
 };
@@ -110,7 +114,23 @@ static int reg_call(nnd_registrar *r, const nnd_call_schema *s) {
   return 0;
 }
 
+/* The size of nnd_optimizer at ABI 1.0: 1.1 appended `backend`. */
+#define OPTIMIZER_SIZE_1_0 offsetof(nnd_optimizer, backend)
+
 static int reg_optimizer(nnd_registrar *r, const nnd_optimizer *o) {
+  /* A plugin built against ABI 1.0 has no backend member: its optimizer
+     was the only one of its name, which 1.1 calls naive's. The minor
+     version only appends members, so the descriptor is completed here. */
+  if (o && o->size >= OPTIMIZER_SIZE_1_0 && o->size < sizeof *o) {
+    if (r->n_upgraded == MAX_STAGED) return fail(r, "too many optimizers"), -1;
+    nnd_optimizer *copy = calloc(1, sizeof *copy);
+    if (!copy) return fail(r, "out of memory"), -1;
+    memcpy(copy, o, o->size);
+    copy->size = sizeof *copy;
+    copy->backend = "naive";
+    r->upgraded[r->n_upgraded++] = copy;
+    o = copy;
+  }
   CHECK_SIZE(r, o, "optimizer", o ? o->name : NULL);
   if (!o->name || !o->step || !o->backend)
     return fail(r, "optimizer `%s` lacks a name, a backend or a step", o->name ? o->name : "?"),
@@ -343,6 +363,7 @@ int nnd_plugin_load_file(const char *path) {
   if (!r->failed) commit(r);
   if (r->failed) {
     refuse(rec, "%s", r->message);
+    for (int i = 0; i < r->n_upgraded; i++) free(r->upgraded[i]);
     free(r);
     dlclose(h);
     return -1;

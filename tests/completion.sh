@@ -37,6 +37,7 @@ expect "nnd ev" eval
 expect "nnd train --l" --log --log-steps '!--weights'
 expect "nnd eval --w" --weights
 expect "nnd check --" --json --help
+expect "nnd plugins --c" --check
 expect "nnd check models/fashion_c" models/fashion_cnn.nnd '!models/fashion_mlp.nnd'
 expect "nnd --backend op" openmp
 expect "nnd --backend naive,op" naive,openmp

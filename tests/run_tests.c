@@ -33,6 +33,7 @@ int main(void) {
   test_diag_escape_register();
   test_plugin_dirs_register();
   test_session_limits_register();
+  test_plugin_check_register();
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   unsigned failed_tests = CU_get_number_of_tests_failed();

@@ -1,6 +1,7 @@
 #!/bin/sh
 # tests/run.sh — the plugin, as `make check` built it (NND_PLUGIN_PATH points
-# at .libs), in the installed nnd: it loads with both kernels, every kernel
+# at .libs), in the installed nnd: it loads with both kernels, passes
+# `nnd plugins --check`, every kernel
 # passes nnd gradcheck, and a model through acme.hardswish learns xor on
 # each backend. Exit 77 (skipped) only when nnd itself is missing, and not
 # under CI, where a missing nnd is a failure.
@@ -27,6 +28,12 @@ if [ "${ACME_OPENMP:-yes}" = yes ]; then
   grep "kernels:" "$tmp/plugins" | grep -q "acme.hardswish/openmp" ||
     fail "no openmp kernel for acme.hardswish"
 fi
+
+# the conformance run nnd gives plugin authors: schema, kernels against
+# finite differences and against each other, no write outside the output
+so=$(grep -o '^/.*/hardswish\.so$' "$tmp/plugins" | head -n 1)
+[ -n "$so" ] || fail "nnd plugins did not show where hardswish.so was loaded from"
+"$NND" plugins --check "$so" || fail "nnd plugins --check $so"
 
 for backend in naive openmp; do
   echo "== $backend"
