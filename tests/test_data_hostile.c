@@ -333,6 +333,17 @@ static void test_idx_sizes(void) {
                       "2700000000 bytes, more than", NULL));
   CU_ASSERT(idx_fails("huge.gz", "lab.idx", "huge.gz: 3 images of 900000000 pixels are "
                       "2700000000 bytes, more than", NULL));
+  /* images with a trailing byte and short labels: the images' fault first,
+     raw or gzipped alike (found by fuzz_idx: raw named the labels) */
+  static const unsigned char pix13[13] = {0};
+  write_idx("tail.idx", 0, 0x803, 3, (uint32_t[]){3, 2, 2}, pix13, 13);
+  write_idx("tail.gz", 1, 0x803, 3, (uint32_t[]){3, 2, 2}, pix13, 13);
+  write_idx("short3.idx", 0, 0x801, 1, (uint32_t[]){3}, LAB, 0);
+  write_idx("short3.gz", 1, 0x801, 1, (uint32_t[]){3}, LAB, 0);
+  CU_ASSERT(idx_fails("tail.idx", "short3.idx", "tail.idx: 1 bytes of trailing data after the "
+                      "12 bytes of image data", NULL));
+  CU_ASSERT(idx_fails("tail.gz", "short3.gz", "tail.gz: 1 bytes of trailing data after the "
+                      "12 bytes of image data", NULL));
   /* gzip: the size is known only once decompressed, so a cap holds */
   static unsigned char pix[25 * 784], lab[25];
   write_idx("cap.gz", 1, 0x803, 3, (uint32_t[]){25, 28, 28}, pix, sizeof pix);

@@ -316,6 +316,16 @@ static int idx_fits(const idx_file *s, const char *what, int64_t expected, int n
     return nnd_data_fail(err, es, "%s: truncated: %lld bytes of %s data expected, %lld found",
                          s->path, (long long)expected, what,
                          (long long)(s->size > header ? s->size - header : 0));
+  /* trailing bytes too, and in the words idx_body uses for a gzip file:
+     both files are judged here before either body is read, as a gzip pair
+     is judged body by body (found by fuzz_idx: images with a trailing byte
+     and short labels got different messages raw and gzipped) */
+  if (s->size >= 0 && expected < s->size - header)
+    return nnd_data_fail(err, es,
+                         "%s: %lld bytes of trailing data after the %lld bytes of %s data "
+                         "the header announces",
+                         s->path, (long long)(s->size - header - expected), (long long)expected,
+                         what);
   return 0;
 }
 
