@@ -13,6 +13,9 @@ enum { EXIT_OK = 0, EXIT_MODEL = 1, EXIT_USAGE = 2 };
  * *model set, or EXIT_MODEL. */
 int cli_compile(const char *path, nnd_model **model);
 
+/* Print "nnd CMD: MESSAGE" to stderr, the message escaped as diagnostics
+ * are (it may quote input). */
+void cli_error(const char *cmd, const char *message);
 /* Print a usage error for cmd to stderr and return EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "diag.h"
 
 static int use_color(void) {
   const char *no = getenv("NO_COLOR");
@@ -27,13 +28,22 @@ int cli_compile(const char *path, nnd_model **model) {
   return rc == 0 ? EXIT_OK : EXIT_MODEL;
 }
 
+void cli_error(const char *cmd, const char *message) {
+  /* messages quote input (a CSV field, a path, an argument): shown escaped,
+     as diagnostics are, so none of it can drive the terminal */
+  char *safe = nnd_diag_escape(message);
+  fprintf(stderr, "nnd %s: %s\n", cmd, safe ? safe : "out of memory");
+  free(safe);
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, ...) {
+  char message[2048];
   va_list ap;
-  fprintf(stderr, "nnd %s: ", cmd);
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  vsnprintf(message, sizeof message, fmt, ap);
   va_end(ap);
-  fprintf(stderr, "\nTry 'nnd help %s'.\n", cmd);
+  cli_error(cmd, message);
+  fprintf(stderr, "Try 'nnd help %s'.\n", cmd);
   return EXIT_USAGE;
 }
 

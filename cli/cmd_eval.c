@@ -178,7 +178,7 @@ int cmd_eval(int argc, char **argv) {
       nnd_confusion_init(&c, b.classes) != 0 || nnd_session_set_batch(s, 256) != 0 ||
       nnd_evaluate(s, d, &b, &loss, &accuracy, &c, err, sizeof err) != 0 ||
       nnd_metrics_compute(&c, &x) != 0) {
-    fprintf(stderr, "nnd eval: %s\n", err);
+    cli_error("eval", err);
     status = EXIT_MODEL;
   }
   /* same names and shapes, another model: legal (transfer), but say so */
@@ -202,7 +202,7 @@ int cmd_eval(int argc, char **argv) {
     if (!names || n < 0 ||
         nnd_report_write(report, m->name, names, b.classes, &x, &c, loss, log, samples, n, rows,
                          cols, err, sizeof err) != 0) {
-      fprintf(stderr, "nnd eval: %s\n", names ? err : "out of memory");
+      cli_error("eval", names ? err : "out of memory");
       status = EXIT_MODEL;
     } else if (!json) {
       printf("\nreport written to %s\n", report);

@@ -209,7 +209,7 @@ static int check_model(nnd_session *s, const nnd_model *m, const options *o, int
     if (n->kind != NND_NODE_PARAM || !n->trainable) continue;
     result r;
     if (check_param(s, n, o, nnd_session_loss(s), &r) != 0) {
-      fprintf(stderr, "nnd gradcheck: %s\n", nnd_session_error(s));
+      cli_error("gradcheck", nnd_session_error(s));
       return EXIT_MODEL;
     }
     int determined = r.median_direction >= 0;
@@ -262,19 +262,19 @@ int cmd_gradcheck(int argc, char **argv) {
   char err[1024];
   nnd_session_options so = {.size = sizeof so, .backends = cli_options.backends};
   if (nnd_session_new(m, &so, &s, err, sizeof err) != 0) {
-    fprintf(stderr, "nnd gradcheck: %s\n", err);
+    cli_error("gradcheck", err);
     nnd_model_free(m);
     return EXIT_MODEL;
   }
   int status = EXIT_OK;
   if (nnd_session_literal_batch(s) == 0 && nnd_session_set_batch(s, o.batch) != 0) {
-    fprintf(stderr, "nnd gradcheck: %s\n", nnd_session_error(s));
+    cli_error("gradcheck", nnd_session_error(s));
     status = EXIT_MODEL;
   }
   if (status == EXIT_OK) cli_random_inputs(m, s, o.seed);
   if (status == EXIT_OK && (nnd_session_forward(s, 1) != 0 ||
                             (m->n_losses && nnd_session_backward(s) != 0))) {
-    fprintf(stderr, "nnd gradcheck: %s\n", nnd_session_error(s));
+    cli_error("gradcheck", nnd_session_error(s));
     status = EXIT_MODEL;
   }
   /* a loss that is not finite fails, after the layers say where it comes from */

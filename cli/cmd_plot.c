@@ -46,7 +46,7 @@ int cmd_plot(int argc, char **argv) {
       /* A path that does not exist is a mistake on the command line; a log
        * that is not one is bad data. Both name the file (and line). */
       status = rc == -1 ? cli_usage_error("plot", "%s", err) : EXIT_MODEL;
-      if (rc != -1) fprintf(stderr, "nnd plot: %s\n", err);
+      if (rc != -1) cli_error("plot", err);
       break;
     }
   }
@@ -63,7 +63,7 @@ int cmd_plot(int argc, char **argv) {
     } else {
       status = EXIT_MODEL;
     }
-    if (status != EXIT_OK) fprintf(stderr, "nnd plot: %s\n", err);
+    if (status != EXIT_OK) cli_error("plot", err);
   }
   for (int i = 0; i < loaded; i++) nnd_plot_log_free(&logs[i]);
   free(logs);

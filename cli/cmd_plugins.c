@@ -72,7 +72,7 @@ static int check_plugin(const char *file) {
   char err[1024];
   int failed = nnd_plugin_check(rec->path, &rows, &n, err, sizeof err);
   if (failed < 0) {
-    fprintf(stderr, "nnd plugins --check: %s\n", err);
+    cli_error("plugins --check", err);
     return EXIT_MODEL;
   }
   printf("%s: %s %s, ABI %u.%u\n", rec->path, rec->name, rec->version, rec->abi_major,

@@ -155,7 +155,7 @@ int cmd_predict(int argc, char **argv) {
       snprintf(err, sizeof err, "out of memory");
       status = EXIT_MODEL;
     }
-  if (status != EXIT_OK) fprintf(stderr, "nnd predict: %s\n", err[0] ? err : nnd_session_error(s));
+  if (status != EXIT_OK) cli_error("predict", err[0] ? err : nnd_session_error(s));
   free(x);
   free(y);
   nnd_dataset_free(d);

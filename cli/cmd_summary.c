@@ -128,7 +128,7 @@ int cmd_summary(int argc, char **argv) {
     char err[1024];
     nnd_session_options opts = {.size = sizeof opts, .backends = cli_options.backends};
     if (nnd_session_new(m, &opts, &s, err, sizeof err) != 0) {
-      fprintf(stderr, "nnd summary: %s\n", err);
+      cli_error("summary", err);
       nnd_model_free(m);
       return EXIT_MODEL;
     }

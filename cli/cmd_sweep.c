@@ -217,7 +217,9 @@ int cmd_sweep(int argc, char **argv) {
       /* the table goes on; why this run failed is an error, on stderr */
       printf("  failed\n");
       fflush(stdout);
-      fprintf(stderr, "nnd sweep: run %d: %s\n", run + 1, err);
+      char what[32];
+      snprintf(what, sizeof what, "sweep: run %d", run + 1);
+      cli_error(what, err);
       if (status == EXIT_OK) status = rc;
       continue;
     }

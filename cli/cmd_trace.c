@@ -36,7 +36,7 @@ static void print_node(nnd_session *s, const nnd_node *n, size_t w, size_t w_op)
 }
 
 static int session_failed(const nnd_session *s, int status) {
-  fprintf(stderr, "nnd trace: %s\n", nnd_session_error(s));
+  cli_error("trace", nnd_session_error(s));
   return status;
 }
 
@@ -107,14 +107,14 @@ int cmd_trace(int argc, char **argv) {
   char err[1024];
   nnd_session_options opts = {.size = sizeof opts, .backends = cli_options.backends};
   if (nnd_session_new(m, &opts, &s, err, sizeof err) != 0) {
-    fprintf(stderr, "nnd trace: %s\n", err);
+    cli_error("trace", err);
     nnd_model_free(m);
     return EXIT_MODEL;
   }
   int status = apply_inputs(m, s, specs, n_specs);
   if (status == EXIT_OK &&
       (nnd_session_forward(s, 1) != 0 || nnd_session_backward(s) != 0)) {
-    fprintf(stderr, "nnd trace: %s\n", nnd_session_error(s));
+    cli_error("trace", nnd_session_error(s));
     status = EXIT_MODEL;
   }
   if (status == EXIT_OK) {

@@ -147,7 +147,7 @@ int cmd_train(int argc, char **argv) {
                             .no_input_grads = 1};
   int status = EXIT_OK;
   if (nnd_session_new(m, &so, &s, err, sizeof err) != 0) {
-    fprintf(stderr, "nnd train: %s\n", err);
+    cli_error("train", err);
     status = EXIT_MODEL;
   }
   if (status == EXIT_OK) {
@@ -162,11 +162,12 @@ int cmd_train(int argc, char **argv) {
     int rc = nnd_train(s, m, &o, err, sizeof err);
     if (r.tty) fprintf(stderr, "\r\033[K");
     if (rc < 0) {
-      fprintf(stderr, "nnd train: %s\n", err);
+      cli_error("train", err);
       status = EXIT_MODEL;
     } else if (r.log_err[0]) {
-      fprintf(stderr, "nnd train: %s\nnnd train: stopped; saved %s (continue with --resume "
-              "%s)\n", r.log_err, checkpoint, checkpoint);
+      cli_error("train", r.log_err);
+      fprintf(stderr, "nnd train: stopped; saved %s (continue with --resume %s)\n", checkpoint,
+              checkpoint);
       status = EXIT_MODEL;
     } else if (rc == 1) {
       fprintf(stderr, "nnd train: interrupted; saved %s (continue with --resume %s)\n",
@@ -182,7 +183,7 @@ int cmd_train(int argc, char **argv) {
   }
   /* the steps of an interrupted epoch too */
   if (r.log && !r.log_err[0] && cli_log_save(&r.file, err, sizeof err) != 0) {
-    fprintf(stderr, "nnd train: %s\n", err);
+    cli_error("train", err);
     if (status == EXIT_OK) status = EXIT_MODEL;
   }
   cli_log_close(&r.file);

@@ -204,6 +204,17 @@ static void sb_escaped(strbuf *s, const char *text) {
   }
 }
 
+char *nnd_diag_escape(const char *text) {
+  strbuf s = {0};
+  sb_str(&s, "");
+  sb_escaped(&s, text ? text : "");
+  if (s.failed) {
+    free(s.buf);
+    return NULL;
+  }
+  return s.buf;
+}
+
 /* The source line, escaped, and a caret under column col (columns count
  * characters, as the scanner does); a very long line is cut around col. */
 static void render_line(strbuf *s, const char *text, size_t n, int col, int width,

@@ -50,6 +50,13 @@ int nnd_diag_vreport(nnd_diag_list *d, nnd_diag_severity sev, const char *file,
 
 int nnd_diag_full(const nnd_diag_list *d);
 
+/* text as a diagnostic shows what it quotes: control bytes, C1 controls,
+ * direction overrides and bytes that are not UTF-8 escaped (\x1b), so a
+ * message that quotes a file cannot drive the terminal. For every message
+ * printed, also the runtime's (a CSV field, a path). malloc'ed; NULL when
+ * out of memory. */
+char *nnd_diag_escape(const char *text);
+
 /* Length of the valid UTF-8 sequence at p (at most n bytes), 0 when the
  * bytes there are not one. */
 size_t nnd_utf8_len(const unsigned char *p, size_t n);

@@ -131,6 +131,37 @@ static void test_cli_escapes(void) {
   rmdir(dir);
 }
 
+/* The runtime's messages quote input too: a CSV field, an argument. */
+static void test_cli_escapes_runtime_messages(void) {
+  char dir[] = "/tmp/nnd-escape-XXXXXX";
+  CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+  char path[256], cmd[2048];
+  snprintf(path, sizeof path, "%s/e.csv", dir);
+  FILE *f = fopen(path, "wb");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  fputs("a,b,label\n1,2,0\n3,\033[2Jx,1\n", f);
+  CU_ASSERT_EQUAL(fclose(f), 0);
+  snprintf(path, sizeof path, "%s/m.nnd", dir);
+  f = fopen(path, "wb");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  fputs("model m\ninput x: [2]\ninput y: class[2]\nz = dense(x, units=2)\n"
+        "loss cross_entropy(z, y)\ntrain { data = csv(\"e.csv\") }\n", f);
+  CU_ASSERT_EQUAL(fclose(f), 0);
+  snprintf(cmd, sizeof cmd, "(cd '%s' && NO_COLOR=1 '%s/nnd' train m.nnd; "
+           "NO_COLOR=1 '%s/nnd' trace m.nnd --input $(printf 'x=1,\033[2J'))", dir,
+           NND_TEST_BUILDDIR, NND_TEST_BUILDDIR);
+  int st;
+  char *out = run_command(cmd, &st);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+  CU_ASSERT_TRUE(terminal_safe(out));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "e.csv:3: column 2 (\"b\"): \"\\x1b[2Jx\" is not a number"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "nnd trace: --input x: "));
+  if (!terminal_safe(out)) fprintf(stderr, "\nraw control bytes in: %s\n", out);
+  free(out);
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  CU_ASSERT_EQUAL(system(cmd), 0);
+}
+
 void test_diag_escape_register(void) {
   CU_pSuite s = CU_add_suite("diagnostics escape the input", NULL, NULL);
   CU_add_test(s, "escape: the quoted source line", test_escape_in_source_line);
@@ -139,4 +170,5 @@ void test_diag_escape_register(void) {
   CU_add_test(s, "escape: strings quoted in messages", test_escape_in_message);
   CU_add_test(s, "escape: the file name", test_escape_in_file_name);
   CU_add_test(s, "escape: nnd check", test_cli_escapes);
+  CU_add_test(s, "escape: the runtime's messages", test_cli_escapes_runtime_messages);
 }
