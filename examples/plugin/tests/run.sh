@@ -38,7 +38,7 @@ so=$(grep -o '^/.*/hardswish\.so$' "$tmp/plugins" | head -n 1)
 for backend in naive openmp; do
   echo "== $backend"
   NND_BACKEND=$backend,naive "$NND" gradcheck "$model" || fail "gradcheck on $backend"
-  NND_BACKEND=$backend,naive "$NND" train "$model" --checkpoint "$tmp/w.safetensors" \
+  NND_BACKEND=$backend,naive "$NND" train "$model" --checkpoint "$tmp/$backend.safetensors" \
     --log "$tmp/$backend.csv" > "$tmp/train.out" 2>&1 || { cat "$tmp/train.out"; fail "train on $backend"; }
   tail -n 2 "$tmp/train.out"
   # the last epoch's test accuracy, from the CSV log's header-named column
