@@ -1,8 +1,8 @@
 /* test_plugin_check.c — `nnd plugins --check FILE.so`: nnd's own plugins and
- * the swish test plugin pass it; three broken plugins fail it, each with the
- * reason (a wrong gradient, a write past the output, a schema that accepts
- * what its kernel refuses), and a crashing one fails without taking the
- * check down; and a plugin built against the previous minor
+ * the swish test plugin pass it; broken kernels (wrong_grad.so, and the three
+ * of faulty.so) fail it, each with the reason (a wrong gradient, a write past
+ * the output, a schema that accepts what its kernel refuses), and a crashing
+ * one fails without taking the check down; and a plugin built against the previous minor
  * version's header (ABI 1.0) still loads, registers and runs. */
 #include <CUnit/CUnit.h>
 #include <stdio.h>
@@ -77,25 +77,26 @@ static void test_wrong_gradient_fails(void) {
 }
 
 static void test_write_past_output_fails(void) {
-  fails_with(TEST_PLUGINS "/write_past.so", "test.write_past",
+  fails_with(TEST_PLUGINS "/faulty.so", "test.write_past",
              "forward wrote outside its output");
 }
 
 static void test_schema_accepting_too_much_fails(void) {
-  fails_with(TEST_PLUGINS "/bad_infer.so", "test.bad_infer",
+  fails_with(TEST_PLUGINS "/faulty.so", "test.bad_infer",
              "forward refused a node its schema accepted");
   /* and the kernel's own message, with the model it refused */
-  fails_with(TEST_PLUGINS "/bad_infer.so", "test.bad_infer", "k = 8 is not implemented");
+  fails_with(TEST_PLUGINS "/faulty.so", "test.bad_infer", "k = 8 is not implemented");
 }
 
-/* a crash fails its row, names the model, and the check goes on */
+/* a crash fails its row, names the model, and the check goes on: the rows
+ * after it (faulty.so's other two kernels) run and fail for their own reasons */
 static void test_crashing_kernel_fails(void) {
-  fails_with(TEST_PLUGINS "/crash.so", "test.crash", "crashed (signal 4");
-  fails_with(TEST_PLUGINS "/crash.so", "test.crash", "[model: input x0: [2, 3]; ");
+  fails_with(TEST_PLUGINS "/faulty.so", "test.crash", "crashed (signal 4");
+  fails_with(TEST_PLUGINS "/faulty.so", "test.crash", "[model: input x0: [2, 3]; ");
   int st;
-  char *out = check(TEST_PLUGINS "/crash.so", &st);
+  char *out = check(TEST_PLUGINS "/faulty.so", &st);
   CU_ASSERT_PTR_NOT_NULL_FATAL(out);
-  CU_ASSERT_PTR_NOT_NULL(strstr(out, "FAIL: 1 of 2 rows failed"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "FAIL: 3 of 6 rows failed"));
   free(out);
 }
 
