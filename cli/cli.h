@@ -61,6 +61,12 @@ void cli_log_epoch(FILE *log, int jsonl, const void *epoch_stats);
 /* A number as a JSON member: `sep"key": value`, null when not finite. */
 void cli_json_num(FILE *f, const char *key, double v, const char *sep);
 
+/* Weights saved by another model of the same names and shapes are legal (transfer
+ * learning) but usually a mistake: say so on stderr, naming both models. */
+struct nnd_checkpoint;
+void cli_warn_other_model(const char *cmd, const char *weights,
+                          const struct nnd_checkpoint *checkpoint, const char *model_name);
+
 /* The name of class k of a class input (its label, else the index). */
 const char *cli_class_name(const void *target_node, int k, char *buf, size_t n);
 

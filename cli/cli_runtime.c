@@ -9,6 +9,7 @@
 
 #include <math.h>
 
+#include "checkpoint.h"
 #include "cli.h"
 #include "ir.h"
 #include "plugin_loader.h"
@@ -110,6 +111,14 @@ void cli_log_epoch(FILE *log, int jsonl, const void *stats) {
     fprintf(log, "%.3f\n", e->seconds);
   }
   fflush(log);
+}
+
+void cli_warn_other_model(const char *cmd, const char *weights,
+                          const nnd_checkpoint *checkpoint, const char *model_name) {
+  const char *saved_by = checkpoint ? nnd_checkpoint_meta(checkpoint, "nnd.model") : NULL;
+  if (saved_by && strcmp(saved_by, model_name) != 0)
+    fprintf(stderr, "nnd %s: warning: %s holds the weights of model `%s`, not `%s`\n", cmd,
+            weights, saved_by, model_name);
 }
 
 const char *cli_class_name(const void *target_node, int k, char *buf, size_t n) {

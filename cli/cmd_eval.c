@@ -181,11 +181,7 @@ int cmd_eval(int argc, char **argv) {
     cli_error("eval", err);
     status = EXIT_MODEL;
   }
-  /* same names and shapes, another model: legal (transfer), but say so */
-  const char *saved_by = ckpt ? nnd_checkpoint_meta(ckpt, "nnd.model") : NULL;
-  if (status == EXIT_OK && saved_by && strcmp(saved_by, m->name) != 0)
-    fprintf(stderr, "nnd eval: warning: %s holds the weights of model `%s`, not `%s`\n",
-            weights, saved_by, m->name);
+  if (status == EXIT_OK) cli_warn_other_model("eval", weights, ckpt, m->name);
   nnd_checkpoint_free(ckpt);
   if (status == EXIT_OK) {
     if (json) print_json(m, &b, loss, &x, &c);

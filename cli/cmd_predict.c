@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "cli.h"
 #include "value.h"
 #include "ir.h"
@@ -70,6 +71,7 @@ int cmd_predict(int argc, char **argv) {
   if (cli_compile(file, &m) != EXIT_OK) return EXIT_MODEL;
   char err[2048] = "";
   nnd_session *s = NULL;
+  nnd_checkpoint *ckpt = NULL; /* for its metadata */
   nnd_dataset *d = NULL;
   nnd_data_binding b;
   memset(&b, 0, sizeof b);
@@ -78,8 +80,10 @@ int cmd_predict(int argc, char **argv) {
   const nnd_setting *src = nnd_ir_setting(m, "test");
   if (!src) src = nnd_ir_setting(m, "data");
   if (nnd_session_new(m, &so, &s, err, sizeof err) != 0 ||
-      nnd_session_load(s, weights, 0, NULL, err, sizeof err) != 0)
+      nnd_session_load(s, weights, 0, &ckpt, err, sizeof err) != 0)
     status = EXIT_MODEL;
+  if (status == EXIT_OK) cli_warn_other_model("predict", weights, ckpt, m->name);
+  nnd_checkpoint_free(ckpt);
   float *x = NULL, *y = NULL;
   int n = 0;
   if (status == EXIT_OK && input) {

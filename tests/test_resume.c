@@ -437,6 +437,16 @@ static void test_cli_eval_weights(void) {
   CU_ASSERT(out && strstr(out, "warning: alpha.safetensors holds the weights of model `alpha`, "
                               "not `beta`"));
   free(out);
+  /* predict says the same (it loads weights the same way) */
+  out = nnd("predict beta.nnd --weights alpha.safetensors --input x=0.5,0.5", &st);
+  CU_ASSERT_EQUAL(st, 0);
+  CU_ASSERT(out && strstr(out, "nnd predict: warning: alpha.safetensors holds the weights of "
+                              "model `alpha`, not `beta`"));
+  free(out);
+  out = nnd("predict alpha.nnd --weights alpha.safetensors --input x=0.5,0.5", &st);
+  CU_ASSERT_EQUAL(st, 0);
+  CU_ASSERT(out && !strstr(out, "warning"));
+  free(out);
   CU_ASSERT_FATAL(edit(tp(p, "alpha.safetensors"), tp(q, "nan.safetensors"), NULL, NULL, NULL,
                        "logits.weight") == 0);
   out = nnd("eval alpha.nnd --weights nan.safetensors", &st);
