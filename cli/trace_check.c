@@ -20,7 +20,7 @@ enum { MAX_SHOWN_PER_KEY = 10 };
 typedef struct {
   FILE *out;
   double rtol, atol;
-  long numbers, names, wrong, unknown;
+  long numbers, names, wrong, wrong_names, unknown;
 } check_ctx;
 
 /* ".values.z", ".gradients[\"p1.weight\"]": jq's syntax, so a path can be
@@ -231,7 +231,7 @@ static void compare(check_ctx *c, const char *path, json_t *answer, json_t *nnd)
     /* a name: the model, an op */
     c->names++;
     if (!json_is_string(answer) || strcmp(json_string_value(answer), json_string_value(nnd))) {
-      c->wrong++;
+      c->wrong_names++;
       fprintf(c->out, "%s: ", path);
       print_answer(c->out, answer);
       fprintf(c->out, " is wrong, nnd has \"%s\"\n", json_string_value(nnd));
@@ -274,21 +274,21 @@ int trace_check(const char *answers_path, const char *nnd_json, size_t len, doub
   } else {
     check_ctx c = {.out = out, .rtol = rtol, .atol = atol};
     compare(&c, "", answers, nnd);
-    char names[64] = "";
-    if (c.names) snprintf(names, sizeof names, " and %ld name%s", c.names, c.names == 1 ? "" : "s");
     if (c.numbers + c.names == 0 && c.unknown == 0) {
       snprintf(msg, sizeof msg, "%s: nothing to check (no key of `nnd trace --format json`)",
                answers_path);
       cli_error("trace", msg);
       status = EXIT_USAGE;
-    } else if (c.wrong || c.unknown) {
-      fprintf(out, "%ld of %ld numbers%s wrong", c.wrong, c.numbers, names);
+    } else if (c.wrong || c.wrong_names || c.unknown) {
+      fprintf(out, "%ld of %ld numbers wrong", c.wrong, c.numbers);
+      if (c.names) fprintf(out, ", %ld of %ld names wrong", c.wrong_names, c.names);
       if (c.unknown) fprintf(out, ", %ld unknown key%s", c.unknown, c.unknown == 1 ? "" : "s");
       fprintf(out, " (tolerance: relative %g, absolute %g)\n", rtol, atol);
       status = EXIT_MODEL;
     } else {
-      fprintf(out, "all %ld numbers%s right (tolerance: relative %g, absolute %g)\n",
-              c.numbers, names, rtol, atol);
+      fprintf(out, "all %ld numbers", c.numbers);
+      if (c.names) fprintf(out, " and %ld name%s", c.names, c.names == 1 ? "" : "s");
+      fprintf(out, " right (tolerance: relative %g, absolute %g)\n", rtol, atol);
     }
   }
   json_decref(answers);

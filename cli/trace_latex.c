@@ -151,6 +151,29 @@ static void matrix(FILE *out, const nnd_tensor *t, trace_view v, int64_t slice) 
   fputs("\\end{bmatrix}", out);
 }
 
+/* A smaller font for a matrix whose widest row would not fit the text
+ * width (about 80 characters of numbers at 11pt), or NULL. */
+static const char *font_for(const nnd_tensor *t, trace_view v) {
+  int64_t ncols = trace_shown(v.cols, TRACE_MAX_LEN, TRACE_EDGE);
+  int64_t nrows = trace_shown(v.rows, TRACE_MAX_LEN, TRACE_EDGE);
+  int64_t nslices = trace_shown(v.slices, TRACE_MAX_SLICES, TRACE_EDGE_SLICES), widest = 0;
+  for (int64_t ks = 0; ks < nslices; ks++) {
+    int64_t s = trace_shown_at(v.slices, TRACE_MAX_SLICES, TRACE_EDGE_SLICES, ks);
+    for (int64_t r = 0; r < nrows && s >= 0; r++) {
+      int64_t i = trace_shown_at(v.rows, TRACE_MAX_LEN, TRACE_EDGE, r), chars = 0;
+      for (int64_t k = 0; k < ncols && i >= 0; k++) {
+        int64_t j = trace_shown_at(v.cols, TRACE_MAX_LEN, TRACE_EDGE, k);
+        char buf[32];
+        chars += 2 + (j < 0 ? 3 : snprintf(buf, sizeof buf, "%.6g",
+                                          (double)t->data[(s * v.rows + i) * v.cols + j]));
+      }
+      widest = chars > widest ? chars : widest;
+    }
+  }
+  return widest <= 80 ? NULL : widest <= 96 ? "footnotesize" : widest <= 110 ? "scriptsize"
+                                                                             : "tiny";
+}
+
 static void tensor(FILE *out, const nnd_tensor *t) {
   trace_view v = trace_view_of(t);
   if (t->ndim == 0) {
@@ -163,9 +186,9 @@ static void tensor(FILE *out, const nnd_tensor *t) {
     fputs("(no elements)\n", out);
     return;
   }
-  /* nine columns of 6-digit numbers are wider than the page at 11pt */
-  int wide = trace_shown(v.cols, TRACE_MAX_LEN, TRACE_EDGE) > 6;
-  if (wide) fputs("{\\footnotesize\n", out);
+  /* nine columns of 6-digit numbers can be wider than the page at 11pt */
+  const char *size = font_for(t, v);
+  if (size) fprintf(out, "{\\%s\n", size);
   int64_t n = trace_shown(v.slices, TRACE_MAX_SLICES, TRACE_EDGE_SLICES);
   for (int64_t k = 0; k < n; k++) {
     int64_t s = trace_shown_at(v.slices, TRACE_MAX_SLICES, TRACE_EDGE_SLICES, k);
@@ -181,7 +204,7 @@ static void tensor(FILE *out, const nnd_tensor *t) {
     matrix(out, t, v, s);
     fputs("\n\\]\n", out);
   }
-  if (wide) fputs("\\par}\n", out);
+  if (size) fputs("\\par}\n", out);
 }
 
 static void item(void *ctx, const trace_item *it) {

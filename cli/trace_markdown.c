@@ -19,14 +19,20 @@ typedef struct {
 } md_ctx;
 
 /* A name as a code span: backticks around it, doubled (with spaces) when the
- * name holds one; in a table cell a bar is escaped too. */
+ * name holds one; in a table cell a bar is escaped too; control characters
+ * are written as C escapes. */
 static void code(FILE *out, const char *prefix, const char *name, int in_table) {
   int tick = strchr(name, '`') != NULL;
   fputs(tick ? "`` " : "`", out);
   for (const char *p = prefix; *p; p++) fputc(*p, out);
   for (const char *p = name; *p; p++) {
-    if (in_table && *p == '|') fputc('\\', out);
-    fputc(*p, out);
+    /* a control character (name="a\nb") would end the line, and the table */
+    unsigned char ch = (unsigned char)*p;
+    if (ch == '\n') fputs("\\n", out);
+    else if (ch == '\t') fputs("\\t", out);
+    else if (ch < 0x20 || ch == 0x7F) fprintf(out, "\\x%02X", ch);
+    else if (in_table && ch == '|') fputs("\\|", out);
+    else fputc(ch, out);
   }
   fputs(tick ? " ``" : "`", out);
 }

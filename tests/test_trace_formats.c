@@ -398,7 +398,7 @@ static void test_special_names(void) {
       "model odd_name \"x\"\n"
       "input x: [2] = [1, 2]\n"
       "input t: [2] = [0, 1]\n"
-      "y = dense(x, units=2, name=\"a_b&c%d#e$f{g}h~i^j\\\\k|l`m \\\"q\\\" \xcf\x83\", "
+      "y = dense(x, units=2, name=\"a_b&c%d#e$f{g}h~i^j\\\\k|l`m \\\"q\\\" \xcf\x83\\nz\", "
       "weight=[[1, 0], [0, 1]], bias=0)\n"
       "loss mse(y, t)\n");
   int st;
@@ -409,7 +409,7 @@ static void test_special_names(void) {
   free(out);
   json_t *j = load_json("special.json");
   CU_ASSERT_PTR_NOT_NULL(json_object_get(json_object_get(j, "gradients"),
-                                         "a_b&c%d#e$f{g}h~i^j\\k|l`m \"q\" \xcf\x83.weight"));
+                                         "a_b&c%d#e$f{g}h~i^j\\k|l`m \"q\" \xcf\x83\nz.weight"));
   json_decref(j);
   char *md = slurp("special.md");
   CU_ASSERT_PTR_NOT_NULL_FATAL(md);
@@ -522,6 +522,13 @@ static void test_check_shapes_and_keys(void) {
   CU_ASSERT_PTR_NOT_NULL(strstr(out, ".gradients[\"dL/db\"]: no such key (did you mean "
                                      ".gradients.b?)"));
   CU_ASSERT_PTR_NOT_NULL(strstr(out, ".values.z.data: 2 numbers, nnd's [1, 1] has 1"));
+  free(out);
+  /* names are compared too, and counted apart from the numbers */
+  out = check("{\"model\": \"zz\", \"values\": {\"z\": {\"op\": \"add\", \"data\": [[4.6]]}}}",
+              &st);
+  CU_ASSERT_EQUAL(st, 1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, ".model: \"zz\" is wrong, nnd has \"s000_q1\""));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "1 of 1 numbers wrong, 1 of 2 names wrong"));
   free(out);
   /* the numbers in row-major order may come flat or nested */
   out = check("{\"values\": {\"x\": {\"data\": [6, 4, 2, 3, 1], \"shape\": [1, 5]}}}", &st);
