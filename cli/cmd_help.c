@@ -36,13 +36,30 @@ static const help_entry entries[] = {
      "type), then the losses and the train settings with defaults applied.\n"
      "The format is stable and versioned by its first line.\n"},
     {"trace", "run a small network and print every value and gradient",
-     "usage: nnd trace FILE [--input NAME=VALUES]...\n\n"
+     "usage: nnd trace FILE [--input NAME=VALUES]... [--format F] [-o OUT]\n"
+     "                      [--max-numbers N]\n"
+     "       nnd trace FILE [--input NAME=VALUES]... --check ANSWERS\n"
+     "                      [--rtol R] [--atol A]\n\n"
      "Run the model forward and backward once and print what a worked\n"
      "backpropagation answer shows: the value of every node in order, each loss\n"
      "and the total, then the gradient of every parameter and of every float\n"
      "input (dL/dW), to 6 significant digits. Inputs take their literal values\n"
      "from the model, or --input NAME=1,2,3 (brackets allowed; a multiple of the\n"
-     "per-sample size makes a batch), or seeded random values.\n"},
+     "per-sample size makes a batch), or seeded random values.\n\n"
+     "  --format F       text (the default, for a terminal), markdown (headings,\n"
+     "                   matrices as tables), latex (a document for pdflatex,\n"
+     "                   matrices as bmatrix) or json (every number in full, for\n"
+     "                   autograders; schema in nnd(1))\n"
+     "  -o OUT           write to OUT (atomically) instead of stdout\n"
+     "  --max-numbers N  json: a tensor of more than N numbers (default 1000000)\n"
+     "                   is written as a summary; 0: no limit\n"
+     "  --check ANSWERS  compare a JSON file of answers (the json format, any\n"
+     "                   subset of its keys) with nnd's numbers; print each wrong\n"
+     "                   one, by how much, and each unknown key. Exit status 0 all\n"
+     "                   right, 1 any wrong, 2 an unreadable answers file\n"
+     "  --rtol R         relative tolerance of --check (default 0.001)\n"
+     "  --atol A         absolute tolerance of --check (default 0.0001): right\n"
+     "                   when |answer - nnd| <= A + R * |nnd|\n"},
     {"gradcheck", "compare backward with finite differences",
      "usage: nnd gradcheck FILE [-v] [--tolerance T] [--eps E] [--samples K]\n"
      "                          [--batch N] [--seed S]\n\n"

@@ -1,39 +1,22 @@
-/* cmd_trace.c — `nnd trace FILE [--input NAME=VALUES]...`: everything a
- * worked backpropagation answer shows: the value of every node in order,
- * each loss and the total, then the gradient of every parameter and of every
- * float input, with names and shapes, to 6 significant digits. */
+/* cmd_trace.c — `nnd trace FILE [--input NAME=VALUES]... [--format F]
+ * [-o OUT] [--check ANSWERS [--rtol R] [--atol A]]`: everything a worked
+ * backpropagation answer shows — the value of every node in order, each loss
+ * and the total, then the gradient of every parameter and of every float
+ * input — for a terminal, as Markdown, LaTeX or JSON (trace_*.c), or
+ * checked against a student's or a textbook's numbers. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "ir.h"
+#include "output_file.h"
 #include "shape.h"
+#include "trace.h"
 #include "value.h"
 
 #define MAX_OVERRIDES 32
-
-static const char *dims_str(const nnd_tensor *t, char *buf, size_t size) {
-  size_t len = (size_t)snprintf(buf, size, "[");
-  for (int i = 0; i < t->ndim && len < size; i++)
-    len += (size_t)snprintf(buf + len, size - len, "%s%lld", i ? ", " : "",
-                            (long long)t->dim[i]);
-  if (len < size) snprintf(buf + len, size - len, "]");
-  return buf;
-}
-
-static void print_node(nnd_session *s, const nnd_node *n, size_t w, size_t w_op) {
-  nnd_tensor t;
-  if (nnd_session_value(s, n->name, &t) != 0) return;
-  const char *op = n->kind == NND_NODE_OP ? n->op->name
-                   : n->kind == NND_NODE_INPUT ? "input"
-                   : n->kind == NND_NODE_PARAM ? "param" : "const";
-  char shape[128];
-  printf("  %-*s  %-*s  %-16s ", (int)w, n->name, (int)w_op, op,
-         dims_str(&t, shape, sizeof shape));
-  cli_print_tensor(stdout, &t, 256);
-  putchar('\n');
-}
 
 static int session_failed(const nnd_session *s, int status) {
   cli_error("trace", nnd_session_error(s));
@@ -81,28 +64,138 @@ static int apply_inputs(const nnd_model *m, nnd_session *s, char **specs, int n_
   return status;
 }
 
-int cmd_trace(int argc, char **argv) {
-  const char *file = NULL;
+static const struct {
+  const char *name;
+  trace_emit_fn emit;
+} formats[] = {{"text", trace_emit_text},
+               {"markdown", trace_emit_markdown},
+               {"latex", trace_emit_latex},
+               {"json", trace_emit_json}};
+
+typedef struct {
+  const char *file, *output, *answers;
+  trace_emit_fn emit;
+  int format_given;
+  trace_format_options fo;
+  double rtol, atol;
   char *specs[MAX_OVERRIDES];
-  int n_specs = 0;
+  int n_specs;
+} trace_options;
+
+/* --rtol and --atol: a number >= 0. */
+static int tolerance(const char *opt, const char *v, double *out) {
+  char *end;
+  double x = strtod(v, &end);
+  if (end == v || *end || !(x >= 0) || !isfinite(x))
+    return cli_usage_error("trace", "%s takes a number >= 0, not '%s'", opt, v);
+  *out = x;
+  return EXIT_OK;
+}
+
+static int parse_args(int argc, char **argv, trace_options *o) {
   for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--input") == 0 && i + 1 < argc) {
-      if (n_specs == MAX_OVERRIDES) return cli_usage_error("trace", "too many --input");
-      specs[n_specs++] = argv[++i];
-    } else if (strncmp(argv[i], "--input=", 8) == 0) {
-      if (n_specs == MAX_OVERRIDES) return cli_usage_error("trace", "too many --input");
-      specs[n_specs++] = argv[i] + 8;
-    } else if (argv[i][0] == '-') {
-      return cli_usage_error("trace", "unknown option '%s'", argv[i]);
-    } else if (file) {
+    const char *a = argv[i], *v = NULL;
+    static const char *const valued[] = {"--input", "--format",      "--check", "--rtol",
+                                         "--atol",  "--max-numbers", "-o"};
+    enum { N_VALUED = sizeof valued / sizeof valued[0] };
+    int opt = -1;
+    for (int k = 0; k < N_VALUED && opt < 0; k++) {
+      size_t len = strlen(valued[k]);
+      if (strcmp(a, valued[k]) == 0) {
+        if (i + 1 >= argc) return cli_usage_error("trace", "%s needs a value", a);
+        opt = k;
+        v = argv[++i];
+      } else if (strncmp(a, valued[k], len) == 0 && a[len] == '=' && k < N_VALUED - 1) {
+        opt = k;
+        v = a + len + 1;
+      }
+    }
+    if (opt == 0) {
+      if (o->n_specs == MAX_OVERRIDES) return cli_usage_error("trace", "too many --input");
+      o->specs[o->n_specs++] = (char *)v;
+    } else if (opt == 1) {
+      o->emit = NULL;
+      for (size_t k = 0; k < sizeof formats / sizeof formats[0]; k++)
+        if (strcmp(v, formats[k].name) == 0) o->emit = formats[k].emit;
+      if (!o->emit)
+        return cli_usage_error("trace", "--format takes text, markdown, latex or json, not "
+                                        "'%s'", v);
+      o->format_given = 1;
+    } else if (opt == 2) {
+      o->answers = v;
+    } else if (opt == 3 || opt == 4) {
+      if (tolerance(valued[opt], v, opt == 3 ? &o->rtol : &o->atol))
+        return EXIT_USAGE;
+    } else if (opt == 5) {
+      char *end;
+      long long n = strtoll(v, &end, 10);
+      if (end == v || *end || n < 0)
+        return cli_usage_error("trace", "--max-numbers takes a count >= 0 (0: no limit), "
+                                        "not '%s'", v);
+      o->fo.max_numbers = n;
+    } else if (opt == 6) {
+      o->output = v;
+    } else if (a[0] == '-') {
+      return cli_usage_error("trace", "unknown option '%s'", a);
+    } else if (o->file) {
       return cli_usage_error("trace", "expected one model file");
     } else {
-      file = argv[i];
+      o->file = a;
     }
   }
-  if (!file) return cli_usage_error("trace", "expected a model file");
+  if (!o->file) return cli_usage_error("trace", "expected a model file");
+  if (o->answers && (o->format_given || o->output))
+    return cli_usage_error("trace", "--check prints a verdict: it takes no --format or -o");
+  char err[1024];
+  nnd_path_use uses[] = {{"-o", o->output, 1, 0},
+                         {"the model file", o->file, 0, 0},
+                         {"--check", o->answers, 0, 0}};
+  if (o->output && (nnd_paths_distinct(uses, 3, err, sizeof err) != 0 ||
+                    nnd_output_check("-o", o->output, err, sizeof err) != 0))
+    return cli_usage_error("trace", "%s", err);
+  return EXIT_OK;
+}
+
+/* The trace in a format, to stdout or atomically to -o. */
+static int write_trace(const trace_options *o, const nnd_model *m, nnd_session *s) {
+  if (!o->output) {
+    o->emit(m, s, &o->fo, stdout);
+    return EXIT_OK;
+  }
+  char err[1024];
+  nnd_output *out = NULL;
+  if (nnd_output_open("-o", o->output, &out, err, sizeof err) != 0 ||
+      (o->emit(m, s, &o->fo, nnd_output_stream(out)), nnd_output_commit(out, err, sizeof err)) != 0) {
+    cli_error("trace", err);
+    return EXIT_MODEL;
+  }
+  printf("wrote %s\n", o->output);
+  return EXIT_OK;
+}
+
+/* --check: the JSON trace in memory, compared with the answers file. */
+static int check_answers(const trace_options *o, const nnd_model *m, nnd_session *s) {
+  char *json = NULL;
+  size_t len = 0;
+  FILE *mem = open_memstream(&json, &len);
+  if (!mem) {
+    cli_error("trace", "out of memory");
+    return EXIT_MODEL;
+  }
+  trace_emit_json(m, s, &o->fo, mem);
+  int status = fclose(mem) == 0 ? trace_check(o->answers, json, len, o->rtol, o->atol, stdout)
+                                : (cli_error("trace", "out of memory"), EXIT_MODEL);
+  free(json);
+  return status;
+}
+
+int cmd_trace(int argc, char **argv) {
+  trace_options o = {.emit = trace_emit_text, .rtol = 1e-3, .atol = 1e-4,
+                     .fo = {.max_numbers = TRACE_DEFAULT_MAX_NUMBERS}};
+  int status = parse_args(argc, argv, &o);
+  if (status != EXIT_OK) return status;
   nnd_model *m = NULL;
-  if (cli_compile(file, &m) != EXIT_OK) return EXIT_MODEL;
+  if (cli_compile(o.file, &m) != EXIT_OK) return EXIT_MODEL;
   nnd_session *s = NULL;
   char err[1024];
   nnd_session_options opts = {.size = sizeof opts, .backends = cli_options.backends};
@@ -111,48 +204,14 @@ int cmd_trace(int argc, char **argv) {
     nnd_model_free(m);
     return EXIT_MODEL;
   }
-  int status = apply_inputs(m, s, specs, n_specs);
+  status = apply_inputs(m, s, o.specs, o.n_specs);
   if (status == EXIT_OK &&
       (nnd_session_forward(s, 1) != 0 || nnd_session_backward(s) != 0)) {
     cli_error("trace", nnd_session_error(s));
     status = EXIT_MODEL;
   }
-  if (status == EXIT_OK) {
-    size_t w = strlen("total loss"), w_op = 5;
-    for (int i = 0; i < m->n_nodes; i++) {
-      if (strlen(m->nodes[i].name) > w) w = strlen(m->nodes[i].name);
-      if (m->nodes[i].kind == NND_NODE_OP && strlen(m->nodes[i].op->name) > w_op)
-        w_op = strlen(m->nodes[i].op->name);
-    }
-    w += 4;  /* room for "dL/d" */
-    if (w > 44) w = 44;
-    printf("model %s, batch %d\n\nforward\n", m->name, nnd_session_batch(s));
-    for (int i = 0; i < m->n_nodes; i++) print_node(s, &m->nodes[i], w, w_op);
-    printf("\nlosses\n");
-    for (int i = 0; i < nnd_session_loss_count(s); i++) {
-      const char *name;
-      double weight;
-      double v = nnd_session_loss_term(s, i, &name, &weight);
-      printf("  %-*s  %.6g", (int)w, name, v);
-      if (weight != 1) printf("  (weight %g)", weight);
-      putchar('\n');
-    }
-    printf("  %-*s  %.6g\n\ngradients\n", (int)w, "total loss", nnd_session_loss(s));
-    for (int i = 0; i < m->n_nodes; i++) {
-      const nnd_node *n = &m->nodes[i];
-      int want = (n->kind == NND_NODE_PARAM && n->trainable) ||
-                 (n->kind == NND_NODE_INPUT && n->type.dtype == NND_FLOAT);
-      nnd_tensor g;
-      if (!want || nnd_session_grad(s, n->name, &g) != 0) continue;
-      char label[128];
-      snprintf(label, sizeof label, "dL/d%s", n->name);
-      char shape[128];
-      printf("  %-*s  %-*s  %-16s ", (int)w, label, (int)w_op,
-             n->kind == NND_NODE_INPUT ? "input" : "param", dims_str(&g, shape, sizeof shape));
-      cli_print_tensor(stdout, &g, 256);
-      putchar('\n');
-    }
-  }
+  if (status == EXIT_OK)
+    status = o.answers ? check_answers(&o, m, s) : write_trace(&o, m, s);
   nnd_session_free(s);
   nnd_model_free(m);
   return status;

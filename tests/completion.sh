@@ -47,6 +47,10 @@ expect "nnd help sg" sgd
 expect "nnd help cos" cosine
 expect "nnd help opt" optimizers
 expect "nnd --threads 2 su" summary
+expect "nnd trace --fo" --format
+expect "nnd trace --ch" --check
+expect "nnd trace models/seeds/s000_q1_sigmoid_neuron.nnd --format la" latex
+expect "nnd trace --format " text markdown latex json
 
 echo "$passed passed, $failed failed"
 [[ $failed == 0 ]]
