@@ -1,7 +1,7 @@
 /* train.c — see train.h.
  *
  * Resuming is exact: the order of an epoch is a function of (seed, epoch),
- * dropout masks of (seed, node, step), and a checkpoint records the epoch,
+ * dropout masks of (seed, node, step, sample), and a checkpoint records the epoch,
  * the next batch, the step count, the optimizer state and the epoch's
  * running sums — so a run stopped and resumed equals one that never stopped. */
 #include "train.h"
@@ -377,6 +377,7 @@ static int dist_step(run *r, int epoch, int64_t b, const int64_t *index, int n, 
   memset(extra, 0, (size_t)nnd_dist_extra(c->n_ranks) * sizeof *extra);
   const char *bad = NULL;
   if (k > 0) {
+    r->s->first_sample = lo; /* dropout masks by the global sample */
     if (feed(r->s, r->train, &r->bind, index + lo, k, r->x, r->y) != 0 ||
         nnd_session_forward(r->s, 1) != 0 || nnd_session_backward(r->s) != 0)
       return snprintf(err, err_size, "%s", nnd_session_error(r->s)), -1;
@@ -488,6 +489,7 @@ static int train_loop(run *r, int start_epoch, int64_t start_batch, double loss_
     st.train_accuracy = seen && r->bind.prediction ? (double)correct / seen : NAN;
     if (evaluate_epoch(r, &st, err, err_size) != 0) return -1;
     st.seconds = now() - t0;
+    r->s->first_sample = 0;
     if (nnd_session_set_batch(r->s, r->batch) != 0) {
       snprintf(err, err_size, "%s", nnd_session_error(r->s));
       return -1;

@@ -206,6 +206,30 @@ static void test_mpi_checkpoint_resumes_with_one_process(void) {
   if (!(worst <= 1e-5)) fprintf(stderr, "\nresume: worst relative difference %g\n", worst);
 }
 
+/* Dropout masks follow the sample's place in the global batch: rank 1's
+ * first sample draws the mask one process draws for sample 4 of 8. */
+static void test_mpi_dropout_masks_follow_samples(void) {
+  if (!mpi_ready("dropout under mpirun")) return;
+  int st;
+  const char *model = "'" NND_TEST_SRCDIR "/tests/mpi/dropout.nnd'";
+  char args[1024], want[512], got[512];
+  snprintf(args, sizeof args, "%s --checkpoint d1.safetensors --overwrite", model);
+  char *out = train(0, 60, args, &st);
+  CU_ASSERT_EQUAL(st, 0);
+  epoch_line(out, "epoch 3/3", want, sizeof want);
+  free(out);
+  snprintf(args, sizeof args, "%s --checkpoint d2.safetensors --overwrite", model);
+  out = train(2, 60, args, &st);
+  CU_ASSERT_EQUAL(st, 0);
+  epoch_line(out, "epoch 3/3", got, sizeof got);
+  CU_ASSERT(want[0] != '\0');
+  CU_ASSERT_STRING_EQUAL(got, want);
+  free(out);
+  double worst = worst_difference("d1.safetensors", "d2.safetensors");
+  CU_ASSERT(worst <= 1e-5);
+  if (!(worst <= 1e-5)) fprintf(stderr, "\ndropout: worst relative difference %g\n", worst);
+}
+
 /* A fault on one rank ends all within 10 s (timeout's 124 would be a hang),
  * with a message naming the rank and its host. */
 static void test_mpi_unreadable_data_on_one_rank(void) {
@@ -309,6 +333,7 @@ void test_mpi_register(void) {
   CU_add_test(s, "mpirun -np 2 equals one process", test_mpi_two_processes_equal_one);
   CU_add_test(s, "np=3, batches that do not split evenly", test_mpi_three_processes_uneven_batches);
   CU_add_test(s, "np=2 checkpoint resumed by one process", test_mpi_checkpoint_resumes_with_one_process);
+  CU_add_test(s, "dropout masks follow the global sample", test_mpi_dropout_masks_follow_samples);
   CU_add_test(s, "unreadable data on one rank stops all", test_mpi_unreadable_data_on_one_rank);
   CU_add_test(s, "a --set on one rank only is refused", test_mpi_different_settings_refused);
   CU_add_test(s, "a killed rank stops all", test_mpi_killed_rank);
