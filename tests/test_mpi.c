@@ -230,6 +230,44 @@ static void test_mpi_dropout_masks_follow_samples(void) {
   if (!(worst <= 1e-5)) fprintf(stderr, "\ndropout: worst relative difference %g\n", worst);
 }
 
+/* The rows of a sweep's table without their seconds, in buf. */
+static const char *sweep_rows(const char *out, char *buf, size_t n) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (const char *p = out; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+    if (*p < '1' || *p > '9') continue;
+    const char *end = strchr(p, '\n');
+    const char *cut = end ? end : p + strlen(p);
+    while (cut > p && cut[-1] != ' ') cut--;
+    used += (size_t)snprintf(buf + used, used < n ? n - used : 0, "%.*s\n", (int)(cut - p), p);
+  }
+  return buf;
+}
+
+/* `nnd sweep` under mpirun: one combination per rank, the table printed
+ * once by rank 0, equal to one process's. */
+static void test_mpi_sweep(void) {
+  if (!mpi_ready("nnd sweep under mpirun")) return;
+  char cmd[2048], want[2048], got[2048];
+  const char *args = TINY " --set optimizer.lr=0.01,0.1,1";
+  snprintf(cmd, sizeof cmd, "cd '%s' && timeout 60 '%s/nnd' sweep %s", dir, NND_TEST_BUILDDIR,
+           args);
+  int st;
+  char *out = run_command(cmd, &st);
+  CU_ASSERT_EQUAL(st, 0);
+  sweep_rows(out, want, sizeof want);
+  free(out);
+  snprintf(cmd, sizeof cmd, "cd '%s' && timeout 60 " MPIRUN " -np 2 '%s/nnd' sweep %s", dir,
+           NND_TEST_BUILDDIR, args);
+  out = run_command(cmd, &st);
+  CU_ASSERT_EQUAL(st, 0);
+  CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "sweeping 3 runs on 2 processes on 1 host\n"));
+  sweep_rows(out, got, sizeof got);
+  CU_ASSERT_PTR_NOT_NULL(strstr(want, "3     1 "));
+  CU_ASSERT_STRING_EQUAL(got, want);
+  free(out);
+}
+
 /* A fault on one rank ends all within 10 s (timeout's 124 would be a hang),
  * with a message naming the rank and its host. */
 static void test_mpi_unreadable_data_on_one_rank(void) {
@@ -334,6 +372,7 @@ void test_mpi_register(void) {
   CU_add_test(s, "np=3, batches that do not split evenly", test_mpi_three_processes_uneven_batches);
   CU_add_test(s, "np=2 checkpoint resumed by one process", test_mpi_checkpoint_resumes_with_one_process);
   CU_add_test(s, "dropout masks follow the global sample", test_mpi_dropout_masks_follow_samples);
+  CU_add_test(s, "nnd sweep spreads its runs over the ranks", test_mpi_sweep);
   CU_add_test(s, "unreadable data on one rank stops all", test_mpi_unreadable_data_on_one_rank);
   CU_add_test(s, "a --set on one rank only is refused", test_mpi_different_settings_refused);
   CU_add_test(s, "a killed rank stops all", test_mpi_killed_rank);
