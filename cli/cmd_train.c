@@ -76,6 +76,13 @@ static void on_epoch(const nnd_epoch_stats *e, void *user) {
   if (e->has_val) printf("  val loss %.4f acc %.4f", e->val_loss, e->val_accuracy);
   if (e->has_test) printf("  test loss %.4f acc %.4f", e->test_loss, e->test_accuracy);
   printf("  %.1f s\n", e->seconds);
+  /* what the processes' one allreduce a step cost, for the cost model of
+     README's "Training on several machines" */
+  if (e->ranks > 1 && e->steps > 0)
+    printf("  allreduce: %lld floats over %d processes, %.3f ms a step (%lld steps), %.1f%% "
+           "of the epoch\n", (long long)e->comm_floats, e->ranks,
+           1e3 * e->comm_seconds / (double)e->steps, (long long)e->steps,
+           e->seconds > 0 ? 100 * e->comm_seconds / e->seconds : 0.0);
   fflush(stdout);
   if (r->log) {
     cli_log_epoch(r->log, r->jsonl, e);

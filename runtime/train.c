@@ -207,6 +207,7 @@ typedef struct {
   int agreed;        /* the error returned is every rank's, not this one's */
   float *reduce;     /* a step's allreduce: gradients, then nnd_dist_extra */
   int64_t *test_index; /* 0, 1, ... for the ranks' shares of the test set */
+  double comm_seconds; /* this epoch's in the steps' allreduce */
 } run;
 
 static void shape_of(const run *r, nnd_run_shape *shape) {
@@ -391,8 +392,10 @@ static int dist_step(run *r, int epoch, int64_t b, const int64_t *index, int n, 
   }
   extra[NND_DIST_STOP] = r->o->stop && *r->o->stop;
   extra[NND_DIST_BAD + c->rank] = bad != NULL;
+  double t0 = now();
   if (c->sum_floats(c, red, (size_t)(P + nnd_dist_extra(c->n_ranks)), err, err_size) != 0)
     return -1;
+  r->comm_seconds += now() - t0;
   for (int q = 0; q < c->n_ranks; q++) {
     if (extra[NND_DIST_BAD + q] == 0) continue;
     /* every rank stops here; the first rank that saw it says which tensor */
@@ -430,6 +433,7 @@ static int train_loop(run *r, int start_epoch, int64_t start_batch, double loss_
     }
     double t0 = now(), last = 0;
     int stop_at_end = 0;
+    r->comm_seconds = 0;
     for (int64_t b = start_batch; b < steps; b++) {
       /* with several ranks, a stop travels in the step's allreduce */
       if (!r->dist && r->o->stop && *r->o->stop) {
@@ -487,6 +491,14 @@ static int train_loop(run *r, int start_epoch, int64_t start_batch, double loss_
     st.lr = lr;
     st.train_loss = seen ? loss_sum / seen : NAN;
     st.train_accuracy = seen && r->bind.prediction ? (double)correct / seen : NAN;
+    if (r->dist) {
+      int64_t P;
+      nnd_session_param_grads(r->s, &P);
+      st.ranks = r->comm->n_ranks;
+      st.steps = steps - start_batch;
+      st.comm_floats = P + nnd_dist_extra(r->comm->n_ranks);
+      st.comm_seconds = r->comm_seconds;
+    }
     if (evaluate_epoch(r, &st, err, err_size) != 0) return -1;
     st.seconds = now() - t0;
     r->s->first_sample = 0;

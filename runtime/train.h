@@ -31,6 +31,11 @@ typedef struct {
   int has_val;                /* the validation split held out of the data */
   double val_loss, val_accuracy;
   double seconds;
+  /* with several ranks (nnd_train_on): the steps of this epoch, the floats
+     each step's allreduce carried, and the seconds spent in those */
+  int ranks;
+  int64_t steps, comm_floats;
+  double comm_seconds;
 } nnd_epoch_stats;
 
 typedef struct {

@@ -134,6 +134,8 @@ static void test_mpi_two_processes_equal_one(void) {
   char *out = train(2, 120, MNIST " --checkpoint two.safetensors --overwrite", &st);
   CU_ASSERT_EQUAL(st, 0);
   CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "training on 2 processes on 1 host\n"));
+  /* 238,510 parameters and the step's loss, count, stop and 2 NaN flags */
+  CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "\n  allreduce: 238515 floats over 2 processes, "));
   /* one epoch line, by rank 0, with the one-process numbers to 4 digits */
   CU_ASSERT_PTR_NULL(out && strstr(strstr(out, "epoch 1/1") + 1, "epoch 1/1"));
   CU_ASSERT_STRING_EQUAL(epoch_line(out, "epoch 1/1", got, sizeof got), want);
