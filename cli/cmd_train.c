@@ -131,7 +131,7 @@ static int train_main(int argc, char **argv, nnd_comm *c, int *local) {
   size_t log_len = log ? strlen(log) : 0;
   report r;
   memset(&r, 0, sizeof r);
-  r.tty = isatty(fileno(stderr));
+  r.tty = lead && isatty(fileno(stderr));
   r.jsonl = log_len > 6 && strcmp(log + log_len - 6, ".jsonl") == 0;
   r.steps = log_steps;
   if (log_steps && !r.jsonl) {
