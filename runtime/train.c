@@ -459,24 +459,24 @@ static int train_loop(run *r, int start_epoch, int64_t start_batch, double loss_
         }
         stop_at_end = stop;
       } else {
-      if (feed(r->s, r->train, &r->bind, r->epoch_order + b * r->batch, n, r->x, r->y) != 0 ||
-          nnd_session_forward(r->s, 1) != 0 || nnd_session_backward(r->s) != 0) {
-        snprintf(err, err_size, "%s", nnd_session_error(r->s));
-        return -1;
-      }
-      const char *bad = non_finite(r->s);
-      if (bad) {
-        non_finite_error(epoch, b, bad, "", err, err_size);
-        return -1;
-      }
-      if (nnd_session_step(r->s, lr) != 0) {
-        snprintf(err, err_size, "%s", nnd_session_error(r->s));
-        return -1;
-      }
-      r->stepped = 1;
-      loss_sum += nnd_session_loss(r->s) * n;
-      correct += count_correct(r->s, &r->bind, r->y, n, NULL);
-      seen += n;
+        if (feed(r->s, r->train, &r->bind, r->epoch_order + b * r->batch, n, r->x, r->y) != 0 ||
+            nnd_session_forward(r->s, 1) != 0 || nnd_session_backward(r->s) != 0) {
+          snprintf(err, err_size, "%s", nnd_session_error(r->s));
+          return -1;
+        }
+        const char *bad = non_finite(r->s);
+        if (bad) {
+          non_finite_error(epoch, b, bad, "", err, err_size);
+          return -1;
+        }
+        if (nnd_session_step(r->s, lr) != 0) {
+          snprintf(err, err_size, "%s", nnd_session_error(r->s));
+          return -1;
+        }
+        r->stepped = 1;
+        loss_sum += nnd_session_loss(r->s) * n;
+        correct += count_correct(r->s, &r->bind, r->y, n, NULL);
+        seen += n;
       }
       double t = now() - t0;
       if (r->o->on_progress && r->lead && (t - last >= r->o->progress_interval || b + 1 == steps)) {

@@ -373,7 +373,8 @@ void test_mpi_register(void) {
   CU_pSuite s = CU_add_suite("mpirun: data-parallel training", NULL, suite_clean);
   CU_add_test(s, "mpirun -np 2 equals one process", test_mpi_two_processes_equal_one);
   CU_add_test(s, "np=3, batches that do not split evenly", test_mpi_three_processes_uneven_batches);
-  CU_add_test(s, "np=2 checkpoint resumed by one process", test_mpi_checkpoint_resumes_with_one_process);
+  CU_add_test(s, "np=2 checkpoint resumed by one process",
+              test_mpi_checkpoint_resumes_with_one_process);
   CU_add_test(s, "dropout masks follow the global sample", test_mpi_dropout_masks_follow_samples);
   CU_add_test(s, "nnd sweep spreads its runs over the ranks", test_mpi_sweep);
   CU_add_test(s, "unreadable data on one rank stops all", test_mpi_unreadable_data_on_one_rank);
