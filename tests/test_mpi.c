@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "checkpoint.h"
+#include "comm.h"
 #include "tests.h"
 
 #define MPIRUN "mpirun --allow-run-as-root --oversubscribe --bind-to none -x OMP_NUM_THREADS=1"
@@ -365,6 +366,57 @@ static void test_mpi_nan_on_one_rank(void) {
   free(out);
 }
 
+/* The shares of a batch: contiguous, in rank order, covering it exactly,
+ * sizes differing by at most one (the first n mod N ranks one more). */
+static void test_comm_shares(void) {
+  const int64_t sizes[] = {0, 1, 2, 16, 31, 32, 33, 1000};
+  for (int r = 1; r <= 7; r++)
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+      int64_t n = sizes[i], next = 0, lo, hi;
+      for (int q = 0; q < r; q++) {
+        nnd_comm_share(n, q, r, &lo, &hi);
+        CU_ASSERT_EQUAL(lo, next);
+        CU_ASSERT(hi - lo == n / r + (q < n % r));
+        next = hi;
+      }
+      CU_ASSERT_EQUAL(next, n);
+    }
+  int64_t lo, hi;
+  nnd_comm_share(32, 2, 3, &lo, &hi); /* 11, 11, 10 */
+  CU_ASSERT(lo == 22 && hi == 32);
+}
+
+/* Without a launcher, one process; with one and no module, an error naming
+ * the module rather than N copies training apart. */
+static void test_comm_open(void) {
+  char err[1024] = "";
+  nnd_comm *c = NULL;
+  char *saved = getenv("OMPI_COMM_WORLD_SIZE") ? strdup(getenv("OMPI_COMM_WORLD_SIZE")) : NULL;
+  unsetenv("OMPI_COMM_WORLD_SIZE");
+  if (!nnd_comm_launcher()) {
+    CU_ASSERT_EQUAL(nnd_comm_open(&c, err, sizeof err), 0);
+    CU_ASSERT(c && c->n_ranks == 1 && c->rank == 0 && c->n_hosts == 1);
+    CU_ASSERT(c && strcmp(c->name, "single") == 0);
+    float v[2] = {1.5f, -2};
+    CU_ASSERT(c && c->sum_floats(c, v, 2, err, sizeof err) == 0 && v[0] == 1.5f && v[1] == -2);
+  }
+  setenv("OMPI_COMM_WORLD_SIZE", "2", 1);
+  setenv("NND_COMM_MODULE", "/nonexistent/mpi.so", 1);
+  CU_ASSERT_EQUAL(nnd_comm_open(&c, err, sizeof err), -1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "started by Open MPI (mpirun), but the MPI module "
+                                     "/nonexistent/mpi.so is not installed"));
+  CU_ASSERT_PTR_NULL(c);
+  unsetenv("NND_COMM_MODULE");
+  if (saved) setenv("OMPI_COMM_WORLD_SIZE", saved, 1);
+  else unsetenv("OMPI_COMM_WORLD_SIZE");
+  free(saved);
+  /* a file that is no module */
+  char path[1024];
+  snprintf(path, sizeof path, "%s/plugins/.libs/naive.so", NND_TEST_BUILDDIR);
+  CU_ASSERT_EQUAL(nnd_comm_open_module(path, &c, err, sizeof err), -1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "it does not export nnd_comm_entry()"));
+}
+
 static void cleanup(void) {
   if (!dir[0]) return;
   char cmd[512];
@@ -378,6 +430,9 @@ static int suite_clean(void) {
 }
 
 void test_mpi_register(void) {
+  CU_pSuite u = CU_add_suite("comm: the collective interface", NULL, NULL);
+  CU_add_test(u, "contiguous shares of a batch", test_comm_shares);
+  CU_add_test(u, "one process, or the module a launcher needs", test_comm_open);
   CU_pSuite s = CU_add_suite("mpirun: data-parallel training", NULL, suite_clean);
   CU_add_test(s, "mpirun -np 2 equals one process", test_mpi_two_processes_equal_one);
   CU_add_test(s, "np=3, batches that do not split evenly", test_mpi_three_processes_uneven_batches);
