@@ -1,7 +1,11 @@
 /* cmd_sweep.c — `nnd sweep FILE --set KEY=V1,V2,... [--set ...] [--log-dir D]`:
  * train every combination of the values given (the learning-rate and
  * batch-size studies of the seed problem sets) and print one comparison
- * table; with --log-dir each run's CSV log is kept for `nnd plot`. */
+ * table; with --log-dir each run's CSV log is kept for `nnd plot`.
+ *
+ * Started by mpirun, the combinations are spread over the processes (run i
+ * on rank i mod N, each a one-process training), and rank 0 prints the
+ * table of them all, gathered with one allreduce (runtime/comm.h). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "comm.h"
 #include "ir.h"
 #include "output_file.h"
 #include "report.h"
@@ -165,13 +170,48 @@ static int check_all(const char *file, const axis *axes, int n_axes, int total,
     }
   }
   /* made only when every run can start, so a refused sweep leaves nothing */
-  if (log_dir && stat(log_dir, &st) != 0 && mkdir(log_dir, 0777) != 0)
+  if (log_dir && stat(log_dir, &st) != 0 && mkdir(log_dir, 0777) != 0 && errno != EEXIST)
     return cli_usage_error("sweep", "--log-dir %s: cannot create it: %s", log_dir,
                            strerror(errno));
   return EXIT_OK;
 }
 
-int cmd_sweep(int argc, char **argv) {
+/* A run's row of the table, as the doubles the ranks' allreduce carries. */
+enum { ROW_DONE, ROW_STATUS, ROW_TRAIN_LOSS, ROW_TRAIN_ACC, ROW_HELD, ROW_HELD_LOSS,
+       ROW_HELD_ACC, ROW_SECONDS, ROW_N };
+
+static void row_of(int rc, const run_state *r, double *row) {
+  memset(row, 0, ROW_N * sizeof *row);
+  row[ROW_DONE] = 1;
+  row[ROW_STATUS] = rc;
+  if (rc != EXIT_OK) return;
+  row[ROW_TRAIN_LOSS] = r->last.train_loss;
+  row[ROW_TRAIN_ACC] = r->last.train_accuracy;
+  /* settings are compared on the validation split when the model holds
+     one out (tuning on the test set would leak it), else on the test set */
+  row[ROW_HELD] = r->last.has_val || r->last.has_test;
+  row[ROW_HELD_LOSS] = r->last.has_val ? r->last.val_loss : r->last.test_loss;
+  row[ROW_HELD_ACC] = r->last.has_val ? r->last.val_accuracy : r->last.test_accuracy;
+  row[ROW_SECONDS] = r->seconds;
+}
+
+static void print_row(int run, const axis *axes, int n_axes, const double *row) {
+  int pick[MAX_AXES];
+  pick_of(run, axes, n_axes, pick);
+  printf("%-4d", run + 1);
+  for (int k = 0; k < n_axes; k++) printf("  %-14s", axes[k].values[pick[k]]);
+  if (row[ROW_STATUS] != EXIT_OK) {
+    printf("  failed\n");
+  } else {
+    printf("  %10.4f %9.4f", row[ROW_TRAIN_LOSS], row[ROW_TRAIN_ACC]);
+    if (row[ROW_HELD]) printf(" %10.4f %9.4f", row[ROW_HELD_LOSS], row[ROW_HELD_ACC]);
+    else printf(" %10s %9s", "-", "-");
+    printf(" %8.1f\n", row[ROW_SECONDS]);
+  }
+  fflush(stdout);
+}
+
+static int sweep_main(int argc, char **argv, nnd_comm *c) {
   const char *file = NULL, *log_dir = NULL;
   axis axes[MAX_AXES];
   int n_axes = 0;
@@ -201,36 +241,66 @@ int cmd_sweep(int argc, char **argv) {
   }
   int checked = check_all(file, axes, n_axes, total, log_dir);
   if (checked != EXIT_OK) return checked;
-  printf("%-4s", "run");
-  for (int k = 0; k < n_axes; k++) printf("  %-14s", axes[k].key);
-  /* held out: the validation split when there is one, else the test set */
-  printf("  %10s %9s %10s %9s %8s\n", "train loss", "train acc", "held loss", "held acc",
-         "seconds");
-  for (int run = 0; run < total; run++) {
+  int dist = c->n_ranks > 1, lead = c->rank == 0;
+  if (dist && lead)
+    printf("sweeping %d runs on %d processes on %d host%s\n", total, c->n_ranks, c->n_hosts,
+           c->n_hosts == 1 ? "" : "s");
+  if (lead) {
+    printf("%-4s", "run");
+    for (int k = 0; k < n_axes; k++) printf("  %-14s", axes[k].key);
+    /* held out: the validation split when there is one, else the test set */
+    printf("  %10s %9s %10s %9s %8s\n", "train loss", "train acc", "held loss", "held acc",
+           "seconds");
+    fflush(stdout);
+  }
+  double *rows = calloc((size_t)total * ROW_N, sizeof *rows);
+  if (!rows) return cli_error("sweep", "out of memory"), EXIT_MODEL;
+  for (int run = c->rank; run < total; run += c->n_ranks) {
     pick_of(run, axes, n_axes, pick);
     run_state r;
     char err[2048] = "";
     int rc = one_run(file, axes, n_axes, pick, log_dir, run, &r, err, sizeof err);
-    printf("%-4d", run + 1);
-    for (int k = 0; k < n_axes; k++) printf("  %-14s", axes[k].values[pick[k]]);
+    row_of(rc, &r, rows + (size_t)run * ROW_N);
+    if (!dist) print_row(run, axes, n_axes, rows + (size_t)run * ROW_N);
     if (rc != EXIT_OK) {
       /* the table goes on; why this run failed is an error, on stderr */
-      printf("  failed\n");
-      fflush(stdout);
-      char what[32];
-      snprintf(what, sizeof what, "sweep: run %d", run + 1);
+      char what[96];
+      if (dist)
+        snprintf(what, sizeof what, "sweep: run %d (rank %d, host %s)", run + 1, c->rank,
+                 c->host(c, c->rank));
+      else
+        snprintf(what, sizeof what, "sweep: run %d", run + 1);
       cli_error(what, err);
       if (status == EXIT_OK) status = rc;
-      continue;
     }
-    printf("  %10.4f %9.4f", r.last.train_loss, r.last.train_accuracy);
-    /* settings are compared on the validation split when the model holds
-       one out (tuning on the test set would leak it), else on the test set */
-    if (r.last.has_val) printf(" %10.4f %9.4f", r.last.val_loss, r.last.val_accuracy);
-    else if (r.last.has_test) printf(" %10.4f %9.4f", r.last.test_loss, r.last.test_accuracy);
-    else printf(" %10s %9s", "-", "-");
-    printf(" %8.1f\n", r.seconds);
-    fflush(stdout);
   }
+  if (dist) {
+    /* every rank's rows (zeros where another rank ran) add up to the table */
+    char err[1024];
+    if (c->sum_doubles(c, rows, (size_t)total * ROW_N, err, sizeof err) != 0) {
+      cli_error("sweep", err);
+      free(rows);
+      c->abort(c, EXIT_MODEL);
+    }
+    status = EXIT_OK;
+    for (int run = 0; run < total; run++) {
+      const double *row = rows + (size_t)run * ROW_N;
+      if (lead) print_row(run, axes, n_axes, row);
+      if (row[ROW_STATUS] != EXIT_OK && status == EXIT_OK) status = (int)row[ROW_STATUS];
+    }
+  }
+  free(rows);
+  return status;
+}
+
+int cmd_sweep(int argc, char **argv) {
+  nnd_comm *c = NULL;
+  char err[1024];
+  if (nnd_comm_open(&c, err, sizeof err) != 0) {
+    cli_error("sweep", err);
+    return EXIT_MODEL;
+  }
+  int status = sweep_main(argc, argv, c);
+  c->close(c);
   return status;
 }

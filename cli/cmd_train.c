@@ -2,7 +2,12 @@
  * epoch, keep a checkpoint, and on Ctrl-C save and exit cleanly.
  *
  * On a terminal a live progress line on stderr (done/total, samples/s,
- * elapsed<remaining, running loss); otherwise one plain line per epoch. */
+ * elapsed<remaining, running loss); otherwise one plain line per epoch.
+ *
+ * Started by mpirun, it trains data-parallel (runtime/comm.h): every rank
+ * runs this, rank 0 alone prints, logs and writes the checkpoint, and a
+ * failure of one rank ends every rank (comm->abort) with a message naming
+ * the rank and its host. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "comm.h"
 #include "ir.h"
 #include "output_file.h"
 #include "report.h"
@@ -70,6 +76,13 @@ static void on_epoch(const nnd_epoch_stats *e, void *user) {
   if (e->has_val) printf("  val loss %.4f acc %.4f", e->val_loss, e->val_accuracy);
   if (e->has_test) printf("  test loss %.4f acc %.4f", e->test_loss, e->test_accuracy);
   printf("  %.1f s\n", e->seconds);
+  /* what the processes' one allreduce a step cost, for the cost model of
+     README's "Training on several machines" */
+  if (e->ranks > 1 && e->steps > 0)
+    printf("  allreduce: %lld floats over %d processes, %.3f ms a step (%lld steps), %.1f%% "
+           "of the epoch\n", (long long)e->comm_floats, e->ranks,
+           1e3 * e->comm_seconds / (double)e->steps, (long long)e->steps,
+           e->seconds > 0 ? 100 * e->comm_seconds / e->seconds : 0.0);
   fflush(stdout);
   if (r->log) {
     cli_log_epoch(r->log, r->jsonl, e);
@@ -80,7 +93,11 @@ static void on_epoch(const nnd_epoch_stats *e, void *user) {
   }
 }
 
-int cmd_train(int argc, char **argv) {
+/* The training command on communicator c; *local is set when a failure is
+ * this rank's alone (the others may wait for it and must be stopped). */
+static int train_main(int argc, char **argv, nnd_comm *c, int *local) {
+  int lead = c->rank == 0;
+  *local = 1;
   const char *file = NULL, *checkpoint = NULL, *resume = NULL, *log = NULL;
   const char *sets[32];
   int n_sets = 0, log_steps = 0, overwrite = 0;
@@ -114,7 +131,7 @@ int cmd_train(int argc, char **argv) {
   size_t log_len = log ? strlen(log) : 0;
   report r;
   memset(&r, 0, sizeof r);
-  r.tty = isatty(fileno(stderr));
+  r.tty = lead && isatty(fileno(stderr));
   r.jsonl = log_len > 6 && strcmp(log + log_len - 6, ".jsonl") == 0;
   r.steps = log_steps;
   if (log_steps && !r.jsonl) {
@@ -132,7 +149,7 @@ int cmd_train(int argc, char **argv) {
   }
   /* a resumed run continues its log rather than erasing the epochs before */
   int appending = resume && log && access(log, F_OK) == 0;
-  if (log) {
+  if (log && lead) {
     if (cli_log_open(&r.file, "--log", log, appending, r.jsonl ? NULL : NND_LOG_HEADER, err,
                      sizeof err) != 0) {
       cli_log_close(&r.file);
@@ -159,9 +176,17 @@ int cmd_train(int argc, char **argv) {
     /* every step is reported when each one is logged, else ten times a second */
     nnd_train_options o = {checkpoint, resume, on_progress, on_epoch, &r, &stop_requested,
                            log_steps ? 0 : 0.1, overwrite};
-    int rc = nnd_train(s, m, &o, err, sizeof err);
+    if (c->n_ranks > 1 && lead)
+      printf("training on %d processes on %d host%s\n", c->n_ranks, c->n_hosts,
+             c->n_hosts == 1 ? "" : "s");
+    fflush(stdout);
+    int rc = nnd_train_on(s, m, &o, c, err, sizeof err);
     if (r.tty) fprintf(stderr, "\r\033[K");
-    if (rc < 0) {
+    /* an error every rank returned together is printed once, by rank 0 */
+    *local = rc == -3;
+    if (rc == -1 && !lead) {
+      status = EXIT_MODEL;
+    } else if (rc < 0) {
       cli_error("train", err);
       status = EXIT_MODEL;
     } else if (r.log_err[0]) {
@@ -169,6 +194,8 @@ int cmd_train(int argc, char **argv) {
       fprintf(stderr, "nnd train: stopped; saved %s (continue with --resume %s)\n", checkpoint,
               checkpoint);
       status = EXIT_MODEL;
+    } else if (!lead) {
+      status = rc == 0 ? EXIT_OK : 130;
     } else if (rc == 1) {
       fprintf(stderr, "nnd train: interrupted; saved %s (continue with --resume %s)\n",
               checkpoint, checkpoint);
@@ -189,5 +216,23 @@ int cmd_train(int argc, char **argv) {
   cli_log_close(&r.file);
   nnd_session_free(s);
   nnd_model_free(m);
+  return status;
+}
+
+int cmd_train(int argc, char **argv) {
+  nnd_comm *c = NULL;
+  char err[1024];
+  if (nnd_comm_open(&c, err, sizeof err) != 0) {
+    cli_error("train", err);
+    return EXIT_MODEL;
+  }
+  int local = 0, status = train_main(argc, argv, c, &local);
+  if (c->n_ranks > 1 && status != EXIT_OK && status != 130 && local) {
+    /* the others may be waiting for this rank in a collective: end them all */
+    fprintf(stderr, "nnd train: rank %d of %d (host %s) failed; stopping every process\n",
+            c->rank, c->n_ranks, c->host(c, c->rank));
+    c->abort(c, status);
+  }
+  c->close(c);
   return status;
 }

@@ -94,6 +94,7 @@ nnd_kernel_ctx nnd_session_node_ctx(nnd_session *s, int id, int training) {
   c.attrs = n->attrs;
   c.training = training;
   c.seed = s->seed ^ ((uint64_t)id * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)s->steps << 32);
+  c.first_sample = s->first_sample;
   c.workspace = s->ws[id];
   c.workspace_size = s->ws_size[id];
   c.message = s->error;

@@ -28,6 +28,7 @@ struct nnd_session {
   uint64_t seed;
   double total;
   double *loss_values;
+  int64_t first_sample;       /* of the batch in the global batch (train_dist) */
   char error[1024];
 };
 

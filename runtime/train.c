@@ -1,7 +1,7 @@
 /* train.c — see train.h.
  *
  * Resuming is exact: the order of an epoch is a function of (seed, epoch),
- * dropout masks of (seed, node, step), and a checkpoint records the epoch,
+ * dropout masks of (seed, node, step, sample), and a checkpoint records the epoch,
  * the next batch, the step count, the optimizer state and the epoch's
  * running sums — so a run stopped and resumed equals one that never stopped. */
 #include "train.h"
@@ -14,10 +14,12 @@
 #include <time.h>
 
 #include "checkpoint.h"
+#include "comm.h"
 #include "rng.h"
 #include "run_state.h"
 #include "session_internal.h"
 #include "shape.h"
+#include "train_dist.h"
 
 static double now(void) {
   struct timespec t;
@@ -198,6 +200,14 @@ typedef struct {
   double validation;
   uint64_t seed;
   int stepped; /* a step was taken: there is a new state to save */
+  /* several processes (train_dist.h): dist when there is more than one rank;
+     lead is the rank that reports and writes (rank 0, or the only one) */
+  nnd_comm *comm;
+  int dist, lead;
+  int agreed;        /* the error returned is every rank's, not this one's */
+  float *reduce;     /* a step's allreduce: gradients, then nnd_dist_extra */
+  int64_t *test_index; /* 0, 1, ... for the ranks' shares of the test set */
+  double comm_seconds; /* this epoch's in the steps' allreduce */
 } run;
 
 static void shape_of(const run *r, nnd_run_shape *shape) {
@@ -215,7 +225,7 @@ static void shape_of(const run *r, nnd_run_shape *shape) {
  * the first second must not replace with epoch 0). */
 static int save(run *r, int epoch, int64_t next_batch, double loss_sum, int64_t correct,
                 int64_t seen, char *err, size_t err_size) {
-  if (!r->o->checkpoint || !r->stepped) return 0;
+  if (!r->o->checkpoint || !r->stepped || !r->lead) return 0;
   nnd_run_state st = {epoch, next_batch, nnd_session_steps(r->s), loss_sum, correct, seen};
   nnd_run_shape shape;
   shape_of(r, &shape);
@@ -261,6 +271,14 @@ static int open_sources(run *r, char *err, size_t err_size) {
   r->y = malloc((size_t)r->batch * sizeof *r->y);
   if (!r->order || !r->epoch_order || !r->x || !r->y)
     return snprintf(err, err_size, "out of memory"), -1;
+  if (r->dist) {
+    int64_t params, n_test = r->test ? nnd_dataset_size(r->test) : 0;
+    nnd_session_param_grads(r->s, &params);
+    r->reduce = malloc((size_t)(params + nnd_dist_extra(r->comm->n_ranks)) * sizeof *r->reduce);
+    r->test_index = malloc((size_t)(n_test + 1) * sizeof *r->test_index);
+    if (!r->reduce || !r->test_index) return snprintf(err, err_size, "out of memory"), -1;
+    for (int64_t i = 0; i < n_test; i++) r->test_index[i] = i;
+  }
   for (int64_t i = 0; i < n; i++) r->order[i] = i;
   /* the validation split is held out of a fixed, seeded permutation */
   r->n_holdout = (int64_t)floor(r->validation * (double)n);
@@ -275,8 +293,11 @@ static int open_sources(run *r, char *err, size_t err_size) {
 
 /* Loss and accuracy on the validation split and on the test source, each
  * when the model has it. */
+static int evaluate_epoch_dist(run *r, nnd_epoch_stats *st, char *err, size_t err_size);
+
 static int evaluate_epoch(run *r, nnd_epoch_stats *st, char *err, size_t err_size) {
   st->has_test = st->has_val = 0;
+  if (r->dist) return evaluate_epoch_dist(r, st, err, err_size);
   if (r->n_holdout > 0) {
     double sum;
     int64_t correct;
@@ -298,6 +319,103 @@ static int evaluate_epoch(run *r, nnd_epoch_stats *st, char *err, size_t err_siz
   return 0;
 }
 
+/* The same with several ranks: each evaluates its contiguous share of the
+ * validation split and of the test set, and the sums are added up. */
+static int evaluate_epoch_dist(run *r, nnd_epoch_stats *st, char *err, size_t err_size) {
+  nnd_comm *c = r->comm;
+  double sums[4] = {0, 0, 0, 0}; /* validation loss sum, correct; test's */
+  int64_t lo, hi, correct, n_test = r->test ? nnd_dataset_size(r->test) : 0;
+  if (r->n_holdout > 0) {
+    nnd_comm_share(r->n_holdout, c->rank, c->n_ranks, &lo, &hi);
+    if (evaluate_samples(r->s, r->train, &r->bind, r->order + r->n_train + lo, hi - lo,
+                         r->batch, r->x, r->y, &sums[0], &correct, NULL) != 0)
+      return snprintf(err, err_size, "%s", nnd_session_error(r->s)), -1;
+    sums[1] = (double)correct;
+  }
+  if (r->test) {
+    nnd_comm_share(n_test, c->rank, c->n_ranks, &lo, &hi);
+    if (evaluate_samples(r->s, r->test, &r->bind, r->test_index + lo, hi - lo, r->batch, r->x,
+                         r->y, &sums[2], &correct, NULL) != 0)
+      return snprintf(err, err_size, "%s", nnd_session_error(r->s)), -1;
+    sums[3] = (double)correct;
+  }
+  if (c->sum_doubles(c, sums, 4, err, err_size) != 0) return -1;
+  if (r->n_holdout > 0) {
+    st->val_loss = sums[0] / (double)r->n_holdout;
+    st->val_accuracy = sums[1] / (double)r->n_holdout;
+    st->has_val = 1;
+  }
+  if (r->test) {
+    st->test_loss = n_test ? sums[2] / (double)n_test : NAN;
+    st->test_accuracy = n_test && r->bind.prediction ? sums[3] / (double)n_test : NAN;
+    st->has_test = 1;
+  }
+  return 0;
+}
+
+/* The message of a NaN or infinity after a step: `bad` names the tensor. */
+static void non_finite_error(int epoch, int64_t b, const char *bad, const char *where,
+                             char *err, size_t err_size) {
+  int is_loss = strcmp(bad, "the total loss") == 0;
+  snprintf(err, err_size, "epoch %d, step %lld: %s%s%s is not finite (NaN or infinity)%s; "
+                          "training stopped, the last checkpoint is kept",
+           epoch + 1, (long long)b + 1, is_loss ? "" : "the gradient of `", bad,
+           is_loss ? "" : "`", where);
+}
+
+/* One step of the global batch of n samples at `index` with several ranks:
+ * this rank's contiguous share forward and backward, its mean gradient
+ * turned into a sum, one allreduce of every rank's sums (with the loss sum,
+ * the correct count, the stop flags and the non-finite flags appended), and
+ * the sum divided by n applied on every rank alike. */
+static int dist_step(run *r, int epoch, int64_t b, const int64_t *index, int n, double lr,
+                     double *loss, int64_t *correct, int *stop, char *err, size_t err_size) {
+  nnd_comm *c = r->comm;
+  int64_t lo, hi, P;
+  nnd_comm_share(n, c->rank, c->n_ranks, &lo, &hi);
+  int k = (int)(hi - lo);
+  float *g = nnd_session_param_grads(r->s, &P), *red = r->reduce, *extra = red + P;
+  memset(extra, 0, (size_t)nnd_dist_extra(c->n_ranks) * sizeof *extra);
+  const char *bad = NULL;
+  if (k > 0) {
+    r->s->first_sample = lo; /* dropout masks by the global sample */
+    if (feed(r->s, r->train, &r->bind, index + lo, k, r->x, r->y) != 0 ||
+        nnd_session_forward(r->s, 1) != 0 || nnd_session_backward(r->s) != 0)
+      return snprintf(err, err_size, "%s", nnd_session_error(r->s)), -1;
+    bad = non_finite(r->s);
+    /* losses average over the samples: k times the mean is this share's sum */
+    for (int64_t i = 0; i < P; i++) red[i] = g[i] * (float)k;
+    extra[NND_DIST_LOSS] = (float)(nnd_session_loss(r->s) * k);
+    extra[NND_DIST_CORRECT] = (float)count_correct(r->s, &r->bind, r->y, k, NULL);
+  } else {
+    memset(red, 0, (size_t)P * sizeof *red); /* fewer samples than ranks */
+  }
+  extra[NND_DIST_STOP] = r->o->stop && *r->o->stop;
+  extra[NND_DIST_BAD + c->rank] = bad != NULL;
+  double t0 = now();
+  if (c->sum_floats(c, red, (size_t)(P + nnd_dist_extra(c->n_ranks)), err, err_size) != 0)
+    return -1;
+  r->comm_seconds += now() - t0;
+  for (int q = 0; q < c->n_ranks; q++) {
+    if (extra[NND_DIST_BAD + q] == 0) continue;
+    /* every rank stops here; the first rank that saw it says which tensor */
+    char name[256] = "", where[320];
+    if (q == c->rank) snprintf(name, sizeof name, "%s", bad);
+    if (c->bcast(c, name, sizeof name, q, err, err_size) != 0) return -1;
+    snprintf(where, sizeof where, " on rank %d (host %s)", q, c->host(c, q));
+    non_finite_error(epoch, b, name, where, err, err_size);
+    r->agreed = 1;
+    return -1;
+  }
+  for (int64_t i = 0; i < P; i++) g[i] = red[i] / (float)n;
+  if (nnd_session_step(r->s, lr) != 0)
+    return snprintf(err, err_size, "%s", nnd_session_error(r->s)), -1;
+  *loss = extra[NND_DIST_LOSS];
+  *correct = (int64_t)extra[NND_DIST_CORRECT];
+  *stop = extra[NND_DIST_STOP] > 0;
+  return 0;
+}
+
 static int train_loop(run *r, int start_epoch, int64_t start_batch, double loss_sum,
                       int64_t correct, int64_t seen, char *err, size_t err_size) {
   const nnd_setting *opt = nnd_ir_setting(r->m, "optimizer");
@@ -314,36 +432,54 @@ static int train_loop(run *r, int start_epoch, int64_t start_batch, double loss_
       nnd_rng_shuffle(&rng, r->epoch_order, r->n_train);
     }
     double t0 = now(), last = 0;
+    int stop_at_end = 0;
+    r->comm_seconds = 0;
     for (int64_t b = start_batch; b < steps; b++) {
-      if (r->o->stop && *r->o->stop) {
+      /* with several ranks, a stop travels in the step's allreduce */
+      if (!r->dist && r->o->stop && *r->o->stop) {
         if (save(r, epoch, b, loss_sum, correct, seen, err, err_size) != 0) return -1;
         return r->stepped ? 1 : 2;
       }
       int n = (int)(r->n_train - b * r->batch < r->batch ? r->n_train - b * r->batch : r->batch);
-      if (feed(r->s, r->train, &r->bind, r->epoch_order + b * r->batch, n, r->x, r->y) != 0 ||
-          nnd_session_forward(r->s, 1) != 0 || nnd_session_backward(r->s) != 0) {
-        snprintf(err, err_size, "%s", nnd_session_error(r->s));
-        return -1;
+      if (r->dist) {
+        double step_loss;
+        int64_t step_correct;
+        int stop;
+        if (dist_step(r, epoch, b, r->epoch_order + b * r->batch, n, lr, &step_loss,
+                      &step_correct, &stop, err, err_size) != 0)
+          return -1;
+        r->stepped = 1;
+        loss_sum += step_loss;
+        correct += step_correct;
+        seen += n;
+        /* a stop at an epoch's last step lets the epoch end (and be saved) */
+        if (stop && b + 1 < steps) {
+          if (save(r, epoch, b + 1, loss_sum, correct, seen, err, err_size) != 0) return -1;
+          return 1;
+        }
+        stop_at_end = stop;
+      } else {
+        if (feed(r->s, r->train, &r->bind, r->epoch_order + b * r->batch, n, r->x, r->y) != 0 ||
+            nnd_session_forward(r->s, 1) != 0 || nnd_session_backward(r->s) != 0) {
+          snprintf(err, err_size, "%s", nnd_session_error(r->s));
+          return -1;
+        }
+        const char *bad = non_finite(r->s);
+        if (bad) {
+          non_finite_error(epoch, b, bad, "", err, err_size);
+          return -1;
+        }
+        if (nnd_session_step(r->s, lr) != 0) {
+          snprintf(err, err_size, "%s", nnd_session_error(r->s));
+          return -1;
+        }
+        r->stepped = 1;
+        loss_sum += nnd_session_loss(r->s) * n;
+        correct += count_correct(r->s, &r->bind, r->y, n, NULL);
+        seen += n;
       }
-      const char *bad = non_finite(r->s);
-      if (bad) {
-        int is_loss = strcmp(bad, "the total loss") == 0;
-        snprintf(err, err_size, "epoch %d, step %lld: %s%s%s is not finite (NaN or infinity); "
-                                "training stopped, the last checkpoint is kept",
-                 epoch + 1, (long long)b + 1, is_loss ? "" : "the gradient of `", bad,
-                 is_loss ? "" : "`");
-        return -1;
-      }
-      if (nnd_session_step(r->s, lr) != 0) {
-        snprintf(err, err_size, "%s", nnd_session_error(r->s));
-        return -1;
-      }
-      r->stepped = 1;
-      loss_sum += nnd_session_loss(r->s) * n;
-      correct += count_correct(r->s, &r->bind, r->y, n, NULL);
-      seen += n;
       double t = now() - t0;
-      if (r->o->on_progress && (t - last >= r->o->progress_interval || b + 1 == steps)) {
+      if (r->o->on_progress && r->lead && (t - last >= r->o->progress_interval || b + 1 == steps)) {
         nnd_train_progress p = {epoch + 1, r->epochs, b + 1, steps, seen, loss_sum / seen, t};
         r->o->on_progress(&p, r->o->user);
         last = t;
@@ -355,14 +491,24 @@ static int train_loop(run *r, int start_epoch, int64_t start_batch, double loss_
     st.lr = lr;
     st.train_loss = seen ? loss_sum / seen : NAN;
     st.train_accuracy = seen && r->bind.prediction ? (double)correct / seen : NAN;
+    if (r->dist) {
+      int64_t P;
+      nnd_session_param_grads(r->s, &P);
+      st.ranks = r->comm->n_ranks;
+      st.steps = steps - start_batch;
+      st.comm_floats = P + nnd_dist_extra(r->comm->n_ranks);
+      st.comm_seconds = r->comm_seconds;
+    }
     if (evaluate_epoch(r, &st, err, err_size) != 0) return -1;
     st.seconds = now() - t0;
+    r->s->first_sample = 0;
     if (nnd_session_set_batch(r->s, r->batch) != 0) {
       snprintf(err, err_size, "%s", nnd_session_error(r->s));
       return -1;
     }
     if (save(r, epoch + 1, 0, 0, 0, 0, err, err_size) != 0) return -1;
-    if (r->o->on_epoch) r->o->on_epoch(&st, r->o->user);
+    if (r->o->on_epoch && r->lead) r->o->on_epoch(&st, r->o->user);
+    if (stop_at_end && epoch + 1 < r->epochs) return 1;
     start_batch = 0;
     loss_sum = 0;
     correct = seen = 0;
@@ -372,6 +518,11 @@ static int train_loop(run *r, int start_epoch, int64_t start_batch, double loss_
 
 int nnd_train(nnd_session *s, const nnd_model *m, const nnd_train_options *o, char *err,
               size_t err_size) {
+  return nnd_train_on(s, m, o, NULL, err, err_size);
+}
+
+int nnd_train_on(nnd_session *s, const nnd_model *m, const nnd_train_options *o,
+                 nnd_comm *comm, char *err, size_t err_size) {
   run r;
   memset(&r, 0, sizeof r);
   r.m = m;
@@ -382,14 +533,19 @@ int nnd_train(nnd_session *s, const nnd_model *m, const nnd_train_options *o, ch
   r.shuffle = setting_num(m, "shuffle", 1) != 0;
   r.seed = (uint64_t)setting_num(m, "seed", 42);
   r.validation = setting_num(m, "validation", 0);
-  int rc = check_target(o, err, err_size);
+  r.comm = comm;
+  r.dist = r.comm && r.comm->n_ranks > 1;
+  r.lead = !r.dist || r.comm->rank == 0;
+  /* rank 0 alone writes the checkpoint, so it alone checks where */
+  int rc = r.lead ? check_target(o, err, err_size) : 0;
   if (rc == 0) rc = open_sources(&r, err, err_size);
   if (rc == 0 && nnd_session_set_batch(s, r.batch) != 0) {
     snprintf(err, err_size, "%s", nnd_session_error(s));
     rc = -1;
   }
   nnd_run_state st = {0};
-  if (rc == 0 && o->resume) {
+  /* with several ranks rank 0 reads the checkpoint and sends the state */
+  if (rc == 0 && o->resume && r.lead) {
     /* the run state is checked before anything of the file is used */
     nnd_checkpoint *c = NULL;
     nnd_run_shape shape;
@@ -400,6 +556,13 @@ int nnd_train(nnd_session *s, const nnd_model *m, const nnd_train_options *o, ch
     if (rc == 0) nnd_session_set_steps(s, st.steps);
     nnd_checkpoint_free(c);
   }
+  if (rc == 0 && r.dist) {
+    /* the same model, settings and data everywhere, then the same state */
+    int same = nnd_dist_check_same(r.comm, nnd_dist_fingerprint(m, s->n_params, r.train, r.test),
+                                   err, err_size);
+    if (same == -1) r.agreed = 1;
+    rc = same == 0 ? nnd_dist_share_state(r.comm, s, &st, err, err_size) : -1;
+  }
   if (rc == 0)
     rc = train_loop(&r, st.epoch, st.next_batch, st.loss_sum, st.correct, st.seen, err, err_size);
   nnd_dataset_free(r.train);
@@ -408,5 +571,9 @@ int nnd_train(nnd_session *s, const nnd_model *m, const nnd_train_options *o, ch
   free(r.epoch_order);
   free(r.x);
   free(r.y);
+  free(r.reduce);
+  free(r.test_index);
+  /* an error of this rank alone: the others may be waiting for it */
+  if (rc == -1 && r.dist && !r.agreed) rc = -3;
   return rc;
 }

@@ -31,6 +31,11 @@ typedef struct {
   int has_val;                /* the validation split held out of the data */
   double val_loss, val_accuracy;
   double seconds;
+  /* with several ranks (nnd_train_on): the steps of this epoch, the floats
+     each step's allreduce carried, and the seconds spent in those */
+  int ranks;
+  int64_t steps, comm_floats;
+  double comm_seconds;
 } nnd_epoch_stats;
 
 typedef struct {
@@ -60,11 +65,24 @@ int nnd_train_bind(const nnd_model *m, const nnd_dataset *d, nnd_data_binding *b
  * *stop (a checkpoint was saved), 2 when stopped before the first step
  * (nothing was written: the checkpoint path keeps what it held), -1 on an
  * error (a NaN names its epoch, step and tensor; the last good checkpoint
- * stays). An existing checkpoint path is refused unless it is the file
+ * stays). With several ranks, -1 is an error every rank returns together
+ * (a NaN on any rank, ranks that compiled different models), and -3 one of
+ * this rank alone while the others may wait for it in a collective: the
+ * caller must end the job (comm->abort). A stop on any rank stops all at
+ * the same step. An existing checkpoint path is refused unless it is the file
  * resumed from or `overwrite` is set; a resumed run state is checked
  * against the model and the data first (run_state.h). */
 int nnd_train(nnd_session *s, const nnd_model *m, const nnd_train_options *o, char *err,
               size_t err_size);
+
+/* The same with several processes training one model (comm.h); NULL or one
+ * rank: this process alone, as nnd_train. With several, the model's batch
+ * is the global batch, split across the ranks; rank 0 alone reports
+ * (on_progress, on_epoch) and writes the checkpoint, and every rank starts
+ * from rank 0's state (fresh or resumed). */
+struct nnd_comm;
+int nnd_train_on(nnd_session *s, const nnd_model *m, const nnd_train_options *o,
+                 struct nnd_comm *comm, char *err, size_t err_size);
 
 /* Loss and accuracy of a data source in inference mode; with a confusion
  * matrix (classes == the binding's), it is filled too. */

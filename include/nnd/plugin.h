@@ -209,6 +209,12 @@ typedef struct {
   nnd_tensor *grad_inputs;      /* backward only; n_inputs of them */
   char *message;                /* on failure, say why here */
   size_t message_size;
+  /* ABI 1.2: the place of this batch's first sample in the global batch
+     (0 in one process; data-parallel training gives each process a share
+     of the batch). A random mask drawn per element indexes by sample
+     first_sample + i, so a sample draws the same mask on whichever process
+     computes it. */
+  int64_t first_sample;
 } nnd_kernel_ctx;
 
 typedef struct {
@@ -276,7 +282,7 @@ struct nnd_host {
 /* --------------------------------------------------------------- plugin */
 
 #define NND_ABI_MAJOR 1u
-#define NND_ABI_MINOR 1u
+#define NND_ABI_MINOR 2u
 
 /* The layout of what travels by value or in arrays, folded into one number:
  * a plugin built against a different layout (another compiler's idea of a

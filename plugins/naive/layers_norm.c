@@ -10,7 +10,8 @@
  *
  * dropout: training keeps each element with probability 1 - rate and scales
  * it by 1 / (1 - rate); inference copies. The mask is a hash of (seed,
- * element index), so backward recomputes it instead of storing it. */
+ * element index in the global batch), so backward recomputes it instead of
+ * storing it, and a data-parallel run draws one process's masks. */
 #include <math.h>
 
 #include "layers.h"
@@ -198,9 +199,14 @@ static int dropout_check(const nnd_kernel_ctx *ctx, double *rate) {
   return 0;
 }
 
+/* Element i of this batch is element i + first_sample * (elements per
+ * sample) of the global batch: the mask of a sample is the same on
+ * whichever process of a data-parallel run computes it. */
 static float dropout_factor(const nnd_kernel_ctx *ctx, double rate, int64_t i) {
   if (!ctx->training) return 1.0f;
-  return dropout_uniform(ctx->seed, i) < rate ? 0.0f : (float)(1.0 / (1.0 - rate));
+  int64_t batch = ctx->output.batched && ctx->output.dim[0] > 0 ? ctx->output.dim[0] : 1;
+  int64_t at = i + ctx->first_sample * (ctx->output.numel / batch);
+  return dropout_uniform(ctx->seed, at) < rate ? 0.0f : (float)(1.0 / (1.0 - rate));
 }
 
 int nnd_naive_dropout_forward(const nnd_kernel_ctx *ctx) {
