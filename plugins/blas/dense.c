@@ -29,6 +29,14 @@ int nnd_blas_dense_forward(const nnd_kernel_ctx *ctx) {
   const float *x = ctx->inputs[0].data, *w = ctx->inputs[1].data;
   float *y = ctx->output.data;
   int n = (int)d.batch, in = (int)d.in, out = (int)d.out;
+  if (n == 1 && in > 0 && out > 0) {
+    /* one sample (per-example training): a matrix-vector product, without
+       the packing sgemm does for a matrix */
+    if (d.has_bias) memcpy(y, ctx->inputs[2].data, (size_t)out * sizeof(float));
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, out, in, 1.0f, w, in, x, 1,
+                d.has_bias ? 1.0f : 0.0f, y, 1);
+    return 0;
+  }
   if (d.has_bias) {
     /* the bias rows first, then the product adds onto them (beta = 1) */
     const float *b = ctx->inputs[2].data;
@@ -82,8 +90,15 @@ int nnd_blas_dense_backward(const nnd_kernel_ctx *ctx) {
   float *dx = ctx->grad_inputs[0].data, *dw = ctx->grad_inputs[1].data;
   float *db = d.has_bias ? ctx->grad_inputs[2].data : NULL;
   int n = (int)d.batch, in = (int)d.in, out = (int)d.out;
-  if (dw) nnd_blas_gemm(CblasTrans, CblasNoTrans, out, in, n, 1.0f, dy, out, x, in, 1.0f, dw, in);
-  if (dx) nnd_blas_gemm(CblasNoTrans, CblasNoTrans, n, in, out, 1.0f, dy, out, w, in, 1.0f, dx, in);
+  if (n == 1 && in > 0 && out > 0) {
+    /* one sample: dW += dy x^T is a rank-1 update, dx += W^T dy a
+       matrix-vector product (sgemm would pack both operands first) */
+    if (dw) cblas_sger(CblasRowMajor, out, in, 1.0f, dy, 1, x, 1, dw, in);
+    if (dx) cblas_sgemv(CblasRowMajor, CblasTrans, out, in, 1.0f, w, in, dy, 1, 1.0f, dx, 1);
+  } else {
+    if (dw) nnd_blas_gemm(CblasTrans, CblasNoTrans, out, in, n, 1.0f, dy, out, x, in, 1.0f, dw, in);
+    if (dx) nnd_blas_gemm(CblasNoTrans, CblasNoTrans, n, in, out, 1.0f, dy, out, w, in, 1.0f, dx, in);
+  }
   if (db) {
     int threads = nnd_blas_threads();
     int64_t blocks = (out + 7) / 8;
