@@ -129,10 +129,19 @@ static int optimizer_agrees(const nnd_optimizer *o, const nnd_optimizer *ref,
   float *st = calloc(1, sbytes + 4), *sr = calloc(1, sbytes + 4);
   int ok = p && pr && g && st && sr;
   uint64_t seed = (uint64_t)n * 977 + 13;
-  for (int64_t i = 0; ok && i < n; i++) p[i] = pr[i] = uniform_pm1(&seed);
+  /* some parameters are zeros of either sign, which a step that skips
+     zero gradients must leave as naive leaves them */
+  for (int64_t i = 0; ok && i < n; i++)
+    p[i] = pr[i] = i % 11 == 3 ? -0.0f : i % 11 == 7 ? 0.0f : uniform_pm1(&seed);
   char msg[256] = "", msg_ref[256] = "";
   for (int step = 1; ok && step <= 6; step++) {
-    for (int64_t i = 0; i < n; i++) g[i] = uniform_pm1(&seed);
+    /* gradients as a batch-1 step makes them: runs of zeros (where the
+       sample's inputs are 0), a -0 here and there, a different pattern each
+       step */
+    for (int64_t i = 0; i < n; i++) {
+      float u = uniform_pm1(&seed);
+      g[i] = (i / 16 + step) % 3 == 0 ? 0.0f : i % 13 == 5 ? -0.0f : u;
+    }
     double lr = 0.01 * (1 + 0.25 * step);  /* a schedule changes it every step */
     nnd_optim_ctx c = {.size = sizeof c, .host = nnd_plugin_host(), .params = p, .grads = g,
                        .state = st, .n = n, .call = &call, .lr = lr, .step = step,

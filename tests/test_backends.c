@@ -289,6 +289,18 @@ static void away_from_zero(kt_case *c) {
     }
 }
 
+/* A sample as MNIST's are: zero outside a centre region and in runs
+ * inside it (x is one sample of 28 x 28, or any length, treated as rows
+ * of 28), so that a batch-1 dense kernel that skips zero inputs is tested
+ * on what it skips, with exact zeros of both signs. */
+static void digit_like(kt_case *c) {
+  for (int64_t j = 0; j < c->in[0].numel; j++) {
+    int64_t r = j / 28 % 28, col = j % 28;
+    int outside = r < 5 || r > 22 || col < 6 || col > 21 || (r * 7 + col) % 9 < 3;
+    if (outside) c->in[0].data[j] = j % 5 == 0 ? -0.0f : 0.0f;
+  }
+}
+
 /* Inference batchnorm divides by sqrt(running_var + eps). */
 static void positive_running_var(kt_case *c) {
   nnd_tensor *v = &c->in[c->n_inputs - 1];
@@ -340,6 +352,11 @@ static const op_case cases[] = {
     K1("dense", "[130]", "dense(x, units=67)", 3),
     K1("dense", "[784]", "dense(x, units=300)", 64),
     K1("dense", "[784]", "dense(x, units=300, bias=false)", 1),
+    /* batch 1 on digit-like inputs (mostly zeros), MNIST-sized and not a
+       multiple of 16 inputs */
+    K1P("dense", "[784]", "dense(x, units=128)", 1, digit_like),
+    K1P("dense", "[1, 28, 28]", "dense(flatten(x), units=10, bias=false)", 1, digit_like),
+    K1P("dense", "[803]", "dense(x, units=7)", 1, digit_like),
     {"dense", M1("[13]", "dense(x, units=5)"), "y", 4, 0, NULL, 0, 0},
     /* conv2d: kernel 1/3/5, stride 1/2, padding same/valid/1/2, no bias,
        rectangular inputs and kernels, several channels and filters */

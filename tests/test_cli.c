@@ -77,6 +77,8 @@ static void test_check_every_model(void) {
   CU_ASSERT_EQUAL(st, 0);
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "models/fashion_cnn.nnd: ok"));
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "models/seeds/s002_q2_two_heads.nnd: ok"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "models/mnist_seed_per_example.nnd: ok"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "models/mnist_seed_sweep.nnd: ok"));
   CU_ASSERT_PTR_NULL(strstr(out, "error"));
   free(out);
   /* a global option may stand before the command */

@@ -1,6 +1,7 @@
 /* test_models.c — the models shipped in models/ compile, with the shapes and
  * parameter counts of the seed problem sets. The seed models in models/seeds/
  * carry their own numbers, checked by test_seeds.c. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,8 +57,50 @@ static void test_mlps(void) {
   nnd_model_free(m);
 }
 
+/* A number-valued train key, or NAN when missing. */
+static double setting_num(const nnd_model *m, const char *key) {
+  const nnd_setting *st = nnd_ir_setting(m, key);
+  return st && st->given && st->value.kind == NND_VAL_NUMBER ? st->value.num : NAN;
+}
+
+/* The optimizer's argument `arg`, or NAN. */
+static double optimizer_arg(const nnd_model *m, const char *arg) {
+  const nnd_setting *st = nnd_ir_setting(m, "optimizer");
+  if (!st || st->value.kind != NND_VAL_CALL) return NAN;
+  for (int i = 0; i < st->value.count; i++)
+    if (st->value.names[i] && strcmp(st->value.names[i], arg) == 0)
+      return st->value.items[i].num;
+  return NAN;
+}
+
+/* The seed's two MNIST networks, on the full MNIST in data/mnist with the seed's
+ * settings (the runs themselves are in the README; they take minutes). */
+static void test_seed_mnist(void) {
+  nnd_model *m = load("models/mnist_seed_per_example.nnd");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+  CU_ASSERT_EQUAL(nnd_model_param_count(m), 784 * 128 + 128 + 128 * 10 + 10);
+  CU_ASSERT_STRING_EQUAL(shape(m, "hidden"), "[N, 128]");
+  CU_ASSERT_EQUAL(setting_num(m, "batch"), 1);
+  CU_ASSERT_EQUAL(setting_num(m, "epochs"), 10);
+  CU_ASSERT_DOUBLE_EQUAL(optimizer_arg(m, "lr"), 0.01, 1e-12);
+  const nnd_setting *data = nnd_ir_setting(m, "data");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(data);
+  CU_ASSERT_STRING_EQUAL(data->value.items[0].str, "../data/mnist/train-images-idx3-ubyte.gz");
+  nnd_model_free(m);
+  m = load("models/mnist_seed_sweep.nnd");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+  CU_ASSERT_EQUAL(nnd_model_param_count(m), 238510);
+  CU_ASSERT_STRING_EQUAL(shape(m, "hidden"), "[N, 300]");
+  CU_ASSERT_EQUAL(setting_num(m, "epochs"), 5);
+  data = nnd_ir_setting(m, "test");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(data);
+  CU_ASSERT_STRING_EQUAL(data->value.items[0].str, "../data/mnist/t10k-images-idx3-ubyte.gz");
+  nnd_model_free(m);
+}
+
 void test_models_register(void) {
   CU_pSuite s = CU_add_suite("models", NULL, NULL);
   CU_add_test(s, "fashion_cnn has 421,642 parameters", test_fashion_cnn);
   CU_add_test(s, "the MLPs", test_mlps);
+  CU_add_test(s, "the seed's MNIST networks on the full MNIST", test_seed_mnist);
 }

@@ -16,6 +16,82 @@
  * the team would cost more than the adds. */
 #define PARALLEL_SUM_FLOATS (1 << 18)
 
+/* ------------------------------------------------------------ batch 1 */
+
+/* One sample whose inputs are mostly zeros (an MNIST digit: about 80% of
+ * its pixels) is multiplied block by block, skipping each block of BLOCK
+ * inputs that are all zero: their products are zeros, so the forward sum
+ * and dW = dy x^T lose nothing (dW there keeps the zeros it was given; a
+ * non-finite weight or dy times a skipped 0 is not the NaN it would be,
+ * but the trainer stops at the first non-finite gradient or loss, which
+ * the other terms still show). At most MAX_BLOCKS blocks are listed, on
+ * the stack: no allocation in a step. Below SPARSE_SHARE of the blocks
+ * nonzero the skipping pays; above it sgemv/sger, which are faster per
+ * element, win. */
+#define BLOCK 16
+#define MAX_BLOCKS 4096
+#define SPARSE_SHARE 0.75
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define DENSE_CLONES \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define DENSE_CLONES
+#endif
+
+/* The blocks of x holding a nonzero, into blocks[]; their count, or -1
+ * when the list would not pay (or not fit). */
+static int nonzero_blocks(const float *x, int in, int *blocks) {
+  int total = (in + BLOCK - 1) / BLOCK, count = 0;
+  if (total > MAX_BLOCKS) return -1;
+  for (int b = 0; b < total; b++) {
+    int lo = b * BLOCK, hi = lo + BLOCK < in ? lo + BLOCK : in, any = 0;
+    for (int k = lo; k < hi; k++) any |= x[k] != 0;
+    if (any) blocks[count++] = b;
+  }
+  return count <= SPARSE_SHARE * total ? count : -1;
+}
+
+/* The listed blocks that hold BLOCK inputs: all but a last one that runs
+ * past the end of x (the list is in increasing order). Full blocks are
+ * summed in BLOCK lanes that stay in registers; the short one apart. */
+static int full_blocks(const int *blocks, int nb, int in) {
+  return nb > 0 && blocks[nb - 1] * BLOCK + BLOCK > in ? nb - 1 : nb;
+}
+
+/* y[o] (+)= sum over the listed blocks of w[o][k] x[k] */
+DENSE_CLONES static void sparse_forward(const float *x, const float *w, float *y, int in, int out,
+                                        const int *blocks, int nb, int add) {
+  int nfull = full_blocks(blocks, nb, in);
+  for (int o = 0; o < out; o++) {
+    const float *row = w + (int64_t)o * in;
+    float acc[BLOCK] = {0};
+    for (int i = 0; i < nfull; i++) {
+      const float *wr = row + blocks[i] * BLOCK, *xr = x + blocks[i] * BLOCK;
+      for (int k = 0; k < BLOCK; k++) acc[k] += wr[k] * xr[k];
+    }
+    float sum = 0;
+    for (int k = 0; k < BLOCK; k++) sum += acc[k];
+    for (int k = nfull < nb ? blocks[nfull] * BLOCK : in; k < in; k++) sum += row[k] * x[k];
+    y[o] = add ? y[o] + sum : sum;
+  }
+}
+
+/* dw[o][k] += dy[o] x[k] over the listed blocks */
+DENSE_CLONES static void sparse_outer(const float *x, const float *dy, float *dw, int in, int out,
+                                      const int *blocks, int nb) {
+  int nfull = full_blocks(blocks, nb, in);
+  for (int o = 0; o < out; o++) {
+    float *row = dw + (int64_t)o * in, a = dy[o];
+    for (int i = 0; i < nfull; i++) {
+      float *dr = row + blocks[i] * BLOCK;
+      const float *xr = x + blocks[i] * BLOCK;
+      for (int k = 0; k < BLOCK; k++) dr[k] += a * xr[k];
+    }
+    for (int k = nfull < nb ? blocks[nfull] * BLOCK : in; k < in; k++) row[k] += a * x[k];
+  }
+}
+
 static int dense_dims(const nnd_kernel_ctx *ctx, nnd_dense_dims *d) {
   if (nnd_dense_shape(ctx, d) != 0) return -1;
   if (!nnd_blas_fits(d->batch, d->in, d->out))
@@ -29,6 +105,19 @@ int nnd_blas_dense_forward(const nnd_kernel_ctx *ctx) {
   const float *x = ctx->inputs[0].data, *w = ctx->inputs[1].data;
   float *y = ctx->output.data;
   int n = (int)d.batch, in = (int)d.in, out = (int)d.out;
+  if (n == 1 && in > 0 && out > 0) {
+    /* one sample (per-example training): a matrix-vector product, without
+       the packing sgemm does for a matrix */
+    if (d.has_bias) memcpy(y, ctx->inputs[2].data, (size_t)out * sizeof(float));
+    int blocks[MAX_BLOCKS], nb = nonzero_blocks(x, in, blocks);
+    if (nb >= 0) {
+      sparse_forward(x, w, y, in, out, blocks, nb, d.has_bias);
+      return 0;
+    }
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, out, in, 1.0f, w, in, x, 1,
+                d.has_bias ? 1.0f : 0.0f, y, 1);
+    return 0;
+  }
   if (d.has_bias) {
     /* the bias rows first, then the product adds onto them (beta = 1) */
     const float *b = ctx->inputs[2].data;
@@ -82,8 +171,19 @@ int nnd_blas_dense_backward(const nnd_kernel_ctx *ctx) {
   float *dx = ctx->grad_inputs[0].data, *dw = ctx->grad_inputs[1].data;
   float *db = d.has_bias ? ctx->grad_inputs[2].data : NULL;
   int n = (int)d.batch, in = (int)d.in, out = (int)d.out;
-  if (dw) nnd_blas_gemm(CblasTrans, CblasNoTrans, out, in, n, 1.0f, dy, out, x, in, 1.0f, dw, in);
-  if (dx) nnd_blas_gemm(CblasNoTrans, CblasNoTrans, n, in, out, 1.0f, dy, out, w, in, 1.0f, dx, in);
+  if (n == 1 && in > 0 && out > 0) {
+    /* one sample: dW += dy x^T is a rank-1 update, dx += W^T dy a
+       matrix-vector product (sgemm would pack both operands first) */
+    int blocks[MAX_BLOCKS], nb = dw ? nonzero_blocks(x, in, blocks) : -1;
+    if (nb >= 0)
+      sparse_outer(x, dy, dw, in, out, blocks, nb);
+    else if (dw)
+      cblas_sger(CblasRowMajor, out, in, 1.0f, dy, 1, x, 1, dw, in);
+    if (dx) cblas_sgemv(CblasRowMajor, CblasTrans, out, in, 1.0f, w, in, dy, 1, 1.0f, dx, 1);
+  } else {
+    if (dw) nnd_blas_gemm(CblasTrans, CblasNoTrans, out, in, n, 1.0f, dy, out, x, in, 1.0f, dw, in);
+    if (dx) nnd_blas_gemm(CblasNoTrans, CblasNoTrans, n, in, out, 1.0f, dy, out, w, in, 1.0f, dx, in);
+  }
   if (db) {
     int threads = nnd_blas_threads();
     int64_t blocks = (out + 7) / 8;
