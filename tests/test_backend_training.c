@@ -435,8 +435,16 @@ static void test_session_reports_backends(void) {
   const char *env = getenv("NND_BACKEND");
   if (env && *env)
     printf("\n    note: NND_BACKEND=%s is set; the default preference is not checked  ", env);
-  else
+  else {
+    /* the fixed default order; measured choices are test_kernel_choice.c's */
+    const char *c = getenv("NND_KERNEL_CHOICE");
+    char *saved = c ? strdup(c) : NULL;
+    setenv("NND_KERNEL_CHOICE", "fixed", 1);
     check_reported_backends(NULL);
+    if (saved) setenv("NND_KERNEL_CHOICE", saved, 1);
+    else unsetenv("NND_KERNEL_CHOICE");
+    free(saved);
+  }
 }
 
 void test_backend_training_register(void) {

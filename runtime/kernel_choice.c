@@ -1,0 +1,206 @@
+/* kernel_choice.c — the kernel of each node measured, not assumed.
+ *
+ * Which backend computes a node fastest depends on the machine and on the
+ * node's shapes: blas and openmp trade places on the same convolution
+ * between machines, and oneDNN wins some shapes and loses others. So when
+ * the user did not pin a backend (--backend, NND_BACKEND), every backend in
+ * the default list that has a kernel for a node and supports it is timed on
+ * the node's real shapes (the session's own buffers and batch; a forward,
+ * and a backward where training computes one) for a few iterations, and the
+ * fastest one runs the node. The naive reference is timed only when nothing
+ * else has the op. The result is kept per node and batch size, so changing
+ * the batch back and forth (training, evaluation, a short last batch)
+ * measures each size once.
+ *
+ * The choice can differ between runs and machines, and kernels of different
+ * backends round float sums differently: a measured choice can change the
+ * last digits of a result (within float rounding), never more; the
+ * conformance tests hold every backend to naive's numbers. Pinning makes a
+ * run reproducible to the bit: NND_KERNEL_CHOICE=fixed takes the first
+ * backend of the preference list that has the kernel (the behaviour before
+ * this file), as does any explicit --backend / NND_BACKEND list. The test
+ * suite runs with NND_KERNEL_CHOICE=fixed.
+ *
+ * batchnorm is never timed (its forward updates running statistics that
+ * belong to the model); nor is a node whose candidates are one. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kernel_choice.h"
+#include "plugin_loader.h"
+#include "registry.h"
+
+#define MIN_ITERS 3
+#define MAX_ITERS 10
+#define BUDGET_S 0.02   /* per candidate, after the warm-up call */
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+int nnd_kernel_choice_mode(char *msg, size_t msg_n) {
+  const char *v = getenv("NND_KERNEL_CHOICE");
+  if (!v || !*v || strcmp(v, "measure") == 0) return 1;
+  if (strcmp(v, "fixed") == 0) return 0;
+  snprintf(msg, msg_n, "NND_KERNEL_CHOICE: `%s` is neither `measure` (time each backend's "
+                       "kernel per node, the default) nor `fixed` (the preference order)", v);
+  return -1;
+}
+
+/* Scratch for timing one node: zeroed gradients of the output and of each
+ * input that takes one, and a workspace; the session's own gradients and
+ * workspaces are left alone. */
+typedef struct {
+  float *gout, *gin[NND_CHOICE_MAX_INPUTS];
+  nnd_tensor gin_t[NND_CHOICE_MAX_INPUTS], gout_t;
+} scratch;
+
+static void scratch_free(scratch *sc, int n) {
+  free(sc->gout);
+  for (int i = 0; i < n; i++) free(sc->gin[i]);
+}
+
+static int scratch_make(nnd_session *s, int id, scratch *sc) {
+  memset(sc, 0, sizeof *sc);
+  int n = s->m->nodes[id].n_inputs;
+  sc->gout_t = s->val[id];
+  sc->gout = calloc((size_t)sc->gout_t.numel + 1, sizeof(float));
+  sc->gout_t.data = sc->gout;
+  int ok = sc->gout != NULL;
+  for (int i = 0; i < n && ok; i++) {
+    sc->gin_t[i] = s->in_val[id][i];
+    sc->gin_t[i].data = NULL;
+    if (!s->in_grad[id][i].data) continue;
+    sc->gin[i] = calloc((size_t)sc->gin_t[i].numel + 1, sizeof(float));
+    sc->gin_t[i].data = sc->gin[i];
+    ok = sc->gin[i] != NULL;
+  }
+  if (!ok) scratch_free(sc, n);
+  return ok ? 0 : -1;
+}
+
+/* Seconds per forward (+ backward) of k on node id: the best of a few
+ * iterations after one untimed call (which builds what a kernel caches).
+ * INFINITY when the kernel fails. */
+static double time_kernel(nnd_session *s, int id, const nnd_kernel *k, scratch *sc,
+                          int backward) {
+  nnd_kernel_ctx c = nnd_session_node_ctx(s, id, 1);
+  char msg[512];
+  c.message = msg;
+  c.message_size = sizeof msg;
+  size_t ws = k->workspace ? k->workspace(&c) : 0;
+  void *buf = ws ? calloc(1, ws) : NULL;
+  if (ws && !buf) return INFINITY;
+  c.workspace = buf;
+  c.workspace_size = ws;
+  c.grad_output = &sc->gout_t;
+  c.grad_inputs = sc->gin_t;
+  double best = INFINITY, spent = 0;
+  for (int it = 0; it <= MAX_ITERS; it++) {
+    double t0 = now();
+    if (k->forward(&c) != 0 || (backward && k->backward(&c) != 0)) {
+      best = INFINITY;
+      break;
+    }
+    double t = now() - t0;
+    if (it == 0) continue; /* the warm-up */
+    spent += t;
+    if (t < best) best = t;
+    if (it >= MIN_ITERS && spent >= BUDGET_S) break;
+  }
+  free(buf);
+  return best;
+}
+
+/* The candidates for node id: every backend of the list with a kernel
+ * that supports the node, naive only when there is nothing else. */
+static int candidates(nnd_session *s, int id, const nnd_kernel **out) {
+  const nnd_node *n = &s->m->nodes[id];
+  int count = 0;
+  const nnd_kernel *naive = NULL;
+  for (int b = 0; b < s->n_pref && count < NND_CHOICE_MAX; b++) {
+    const nnd_kernel *k = nnd_registry_find_kernel(n->op->name, s->pref[b], NULL);
+    if (!k) continue;
+    if (k->supports) {
+      nnd_kernel_ctx c = nnd_session_node_ctx(s, id, 1);
+      char msg[512];
+      c.message = msg;
+      c.message_size = sizeof msg;
+      if (!k->supports(&c)) continue;
+    }
+    if (strcmp(k->backend, "naive") == 0) naive = k;
+    else out[count++] = k;
+  }
+  if (count == 0 && naive) out[count++] = naive;
+  return count;
+}
+
+static nnd_choice_entry *cached(nnd_session *s, int id, int batch) {
+  nnd_node_choice *nc = &s->choice[id];
+  for (int i = 0; i < nc->n; i++)
+    if (nc->entry[i].batch == batch) return &nc->entry[i];
+  return NULL;
+}
+
+int nnd_kernel_choice_apply(nnd_session *s, int batch) {
+  const nnd_model *m = s->m;
+  for (int id = 0; id < m->n_nodes; id++) {
+    const nnd_node *n = &m->nodes[id];
+    if (n->kind != NND_NODE_OP || !s->kernel[id]) continue;
+    if (strcmp(n->op->name, "batchnorm") == 0 ||
+        n->n_inputs > NND_CHOICE_MAX_INPUTS)
+      continue;
+    nnd_choice_entry *e = cached(s, id, batch);
+    if (!e) {
+      const nnd_kernel *cand[NND_CHOICE_MAX];
+      int nc = candidates(s, id, cand);
+      if (nc < 2) continue;
+      nnd_node_choice *ch = &s->choice[id];
+      /* a ring of the last sizes: a program that sweeps many batch sizes
+         measures again rather than keeping them all */
+      e = &ch->entry[ch->next];
+      ch->next = (ch->next + 1) % NND_CHOICE_BATCHES;
+      if (ch->n < NND_CHOICE_BATCHES) ch->n++;
+      memset(e, 0, sizeof *e);
+      e->batch = batch;
+      scratch sc;
+      if (scratch_make(s, id, &sc) != 0) return -1;
+      int best = -1;
+      for (int i = 0; i < nc; i++) {
+        e->kernel[i] = cand[i];
+        e->seconds[i] = time_kernel(s, id, cand[i], &sc, s->needs_grad[id]);
+        if (e->seconds[i] < INFINITY && (best < 0 || e->seconds[i] < e->seconds[best])) best = i;
+      }
+      e->n = nc;
+      e->chosen = best;
+      scratch_free(&sc, n->n_inputs);
+    }
+    if (e->chosen >= 0) {
+      s->kernel[id] = e->kernel[e->chosen];
+      s->backend[id] = e->kernel[e->chosen]->backend;
+    }
+  }
+  return 0;
+}
+
+int nnd_session_kernel_timing(const nnd_session *s, const char *name, int i,
+                              const char **backend, double *ms) {
+  const nnd_node *n = nnd_ir_find(s->m, name);
+  if (!n || !s->choice) return 0;
+  const nnd_node_choice *nc = &s->choice[n->id];
+  for (int k = 0; k < nc->n; k++) {
+    const nnd_choice_entry *e = &nc->entry[k];
+    if (e->batch != s->batch) continue;
+    if (i >= 0 && i < e->n) {
+      if (backend) *backend = e->kernel[i]->backend;
+      if (ms) *ms = e->seconds[i] * 1e3;
+    }
+    return e->n;
+  }
+  return 0;
+}
