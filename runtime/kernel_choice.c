@@ -6,8 +6,10 @@
  * the user did not pin a backend (--backend, NND_BACKEND), every backend in
  * the default list that has a kernel for a node and supports it is timed on
  * the node's real shapes (the session's own buffers and batch; a forward,
- * and a backward where training computes one) for a few iterations, and the
- * fastest one runs the node. The naive reference is timed only when nothing
+ * and a backward where training computes one) for a few interleaved rounds,
+ * and the fastest one runs the node (one within 5% of the fastest that comes
+ * earlier in the preference list wins the tie, so near ties do not flip
+ * from run to run). The naive reference is timed only when nothing
  * else has the op. The result is kept per node and batch size, so changing
  * the batch back and forth (training, evaluation, a short last batch)
  * measures each size once.
@@ -36,6 +38,7 @@
 #define MIN_ITERS 3
 #define MAX_ITERS 10
 #define BUDGET_S 0.02   /* per candidate, after the warm-up call */
+#define TIE 0.05        /* within 5% of the fastest counts as as fast */
 
 static double now(void) {
   struct timespec t;
@@ -84,37 +87,70 @@ static int scratch_make(nnd_session *s, int id, scratch *sc) {
   return ok ? 0 : -1;
 }
 
-/* Seconds per forward (+ backward) of k on node id: the best of a few
- * iterations after one untimed call (which builds what a kernel caches).
- * INFINITY when the kernel fails. */
-static double time_kernel(nnd_session *s, int id, const nnd_kernel *k, scratch *sc,
-                          int backward) {
-  nnd_kernel_ctx c = nnd_session_node_ctx(s, id, 1);
+/* One candidate being timed: its context over the scratch buffers and
+ * its own workspace. */
+typedef struct {
+  const nnd_kernel *k;
+  nnd_kernel_ctx c;
   char msg[512];
-  c.message = msg;
-  c.message_size = sizeof msg;
-  size_t ws = k->workspace ? k->workspace(&c) : 0;
-  void *buf = ws ? calloc(1, ws) : NULL;
-  if (ws && !buf) return INFINITY;
-  c.workspace = buf;
-  c.workspace_size = ws;
-  c.grad_output = &sc->gout_t;
-  c.grad_inputs = sc->gin_t;
-  double best = INFINITY, spent = 0;
-  for (int it = 0; it <= MAX_ITERS; it++) {
-    double t0 = now();
-    if (k->forward(&c) != 0 || (backward && k->backward(&c) != 0)) {
-      best = INFINITY;
-      break;
-    }
-    double t = now() - t0;
-    if (it == 0) continue; /* the warm-up */
-    spent += t;
-    if (t < best) best = t;
-    if (it >= MIN_ITERS && spent >= BUDGET_S) break;
+  void *ws;
+  int failed;
+} timed;
+
+static int timed_start(nnd_session *s, int id, const nnd_kernel *k, scratch *sc, timed *t) {
+  memset(t, 0, sizeof *t);
+  t->k = k;
+  t->c = nnd_session_node_ctx(s, id, 1);
+  t->c.message = t->msg;
+  t->c.message_size = sizeof t->msg;
+  size_t ws = k->workspace ? k->workspace(&t->c) : 0;
+  t->ws = ws ? calloc(1, ws) : NULL;
+  if (ws && !t->ws) return -1;
+  t->c.workspace = t->ws;
+  t->c.workspace_size = ws;
+  t->c.grad_output = &sc->gout_t;
+  t->c.grad_inputs = sc->gin_t;
+  return 0;
+}
+
+/* One forward (+ backward) of t, in seconds; INFINITY once it has failed. */
+static double timed_run(timed *t, int backward) {
+  if (t->failed) return INFINITY;
+  double t0 = now();
+  if (t->k->forward(&t->c) != 0 || (backward && t->k->backward(&t->c) != 0)) {
+    t->failed = 1;
+    return INFINITY;
   }
-  free(buf);
-  return best;
+  return now() - t0;
+}
+
+/* Seconds per forward (+ backward) of each candidate on node id: one
+ * untimed call each (it builds what a kernel caches), then rounds in which
+ * every candidate runs once, the best of each kept. Interleaved, so that a
+ * burst of other work on the machine slows every candidate alike rather
+ * than the one that happened to be running. INFINITY for a kernel that
+ * fails. */
+static int time_candidates(nnd_session *s, int id, const nnd_kernel *const *cand, int n,
+                           scratch *sc, int backward, double *best) {
+  timed t[NND_CHOICE_MAX];
+  int rc = 0;
+  for (int i = 0; i < n; i++) {
+    best[i] = INFINITY;
+    if (timed_start(s, id, cand[i], sc, &t[i]) != 0) {
+      for (int j = 0; j < i; j++) free(t[j].ws);
+      return -1;
+    }
+    timed_run(&t[i], backward); /* the warm-up */
+  }
+  double spent = 0;
+  for (int it = 0; it < MAX_ITERS && !(it >= MIN_ITERS && spent >= n * BUDGET_S); it++)
+    for (int i = 0; i < n; i++) {
+      double x = timed_run(&t[i], backward);
+      if (x < INFINITY) spent += x;
+      if (x < best[i]) best[i] = x;
+    }
+  for (int i = 0; i < n; i++) free(t[i].ws);
+  return rc;
 }
 
 /* The candidates for node id: every backend of the list with a kernel
@@ -170,12 +206,22 @@ int nnd_kernel_choice_apply(nnd_session *s, int batch) {
       e->batch = batch;
       scratch sc;
       if (scratch_make(s, id, &sc) != 0) return -1;
+      if (time_candidates(s, id, cand, nc, &sc, s->needs_grad[id], e->seconds) != 0) {
+        scratch_free(&sc, n->n_inputs);
+        return -1;
+      }
       int best = -1;
       for (int i = 0; i < nc; i++) {
         e->kernel[i] = cand[i];
-        e->seconds[i] = time_kernel(s, id, cand[i], &sc, s->needs_grad[id]);
         if (e->seconds[i] < INFINITY && (best < 0 || e->seconds[i] < e->seconds[best])) best = i;
       }
+      /* a near tie goes to the earlier backend of the preference list: the
+         choice then flips between runs only where it matters */
+      for (int i = 0; best > 0 && i < best; i++)
+        if (e->seconds[i] <= e->seconds[best] * (1 + TIE)) {
+          best = i;
+          break;
+        }
       e->n = nc;
       e->chosen = best;
       scratch_free(&sc, n->n_inputs);

@@ -5,7 +5,8 @@
  * sets the variable it needs and puts the old value back. No test asserts
  * which backend wins (that is the machine's business, and timings never go
  * in tests): they assert that every candidate was timed with a positive
- * finite time, that the chosen one is the fastest of them, that the choice
+ * finite time, that the chosen one is the fastest of them (or within the
+ * 5% that counts as a tie), that the choice
  * computes naive's numbers, that it is kept per batch size, and that
  * --backend and NND_KERNEL_CHOICE=fixed give the preference order with no
  * timing at all. Needs two backends with a conv2d kernel (openmp and blas,
@@ -114,7 +115,7 @@ static void test_measured_choice(void) {
     timed_nodes++;
     CU_ASSERT(n >= 2);
     const char *chosen = nnd_session_backend(s, name), *fastest = NULL;
-    double best = INFINITY;
+    double best = INFINITY, chosen_ms = INFINITY;
     for (int k = 0; k < n; k++) {
       const char *b = NULL;
       double ms = -1;
@@ -125,11 +126,15 @@ static void test_measured_choice(void) {
       CU_ASSERT(ms > 0 && isfinite(ms));
       CU_ASSERT(b && strcmp(b, "naive") != 0);
       if (ms < best) best = ms, fastest = b;
+      if (b && chosen && strcmp(b, chosen) == 0) chosen_ms = ms;
     }
-    if (!chosen || !fastest || strcmp(chosen, fastest) != 0)
-      fprintf(stderr, "\nnode %s runs on %s, the fastest measured was %s\n", name,
-              chosen ? chosen : "?", fastest ? fastest : "?");
-    CU_ASSERT(chosen && fastest && strcmp(chosen, fastest) == 0);
+    /* the fastest, or one within 5% of it (a near tie goes to the earlier
+       backend of the preference list) */
+    int ok = chosen && fastest && chosen_ms <= best * 1.05;
+    if (!ok)
+      fprintf(stderr, "\nnode %s runs on %s (%g ms), the fastest measured was %s (%g ms)\n",
+              name, chosen ? chosen : "?", chosen_ms, fastest ? fastest : "?", best);
+    CU_ASSERT(ok);
   }
   /* conv2d and both dense layers at least */
   CU_ASSERT(timed_nodes >= 3);
