@@ -56,8 +56,9 @@ int nnd_kernel_choice_mode(char *msg, size_t msg_n) {
 }
 
 /* Scratch for timing one node: zeroed gradients of the output and of each
- * input that takes one, and a workspace; the session's own gradients and
- * workspaces are left alone. */
+ * input that takes one; the session's own gradients are left alone (a
+ * batch's gradient buffers are not even in memory until a backward touches
+ * them, and timing at an inference batch must not bring them in). */
 typedef struct {
   float *gout, *gin[NND_CHOICE_MAX_INPUTS];
   nnd_tensor gin_t[NND_CHOICE_MAX_INPUTS], gout_t;
@@ -89,28 +90,27 @@ static int scratch_make(nnd_session *s, int id, scratch *sc) {
 
 /* One candidate being timed: its context over the scratch buffers and
  * its own workspace. */
+/* The candidates share one workspace, as large as the largest needs: each
+ * timed call is a whole forward (+ backward), so nothing a kernel keeps in
+ * its workspace between the two passes is overwritten by another, and the
+ * measuring costs one workspace of memory rather than one per candidate. */
 typedef struct {
   const nnd_kernel *k;
   nnd_kernel_ctx c;
   char msg[512];
-  void *ws;
+  size_t ws_size;
   int failed;
 } timed;
 
-static int timed_start(nnd_session *s, int id, const nnd_kernel *k, scratch *sc, timed *t) {
+static void timed_start(nnd_session *s, int id, const nnd_kernel *k, scratch *sc, timed *t) {
   memset(t, 0, sizeof *t);
   t->k = k;
   t->c = nnd_session_node_ctx(s, id, 1);
   t->c.message = t->msg;
   t->c.message_size = sizeof t->msg;
-  size_t ws = k->workspace ? k->workspace(&t->c) : 0;
-  t->ws = ws ? calloc(1, ws) : NULL;
-  if (ws && !t->ws) return -1;
-  t->c.workspace = t->ws;
-  t->c.workspace_size = ws;
+  t->ws_size = k->workspace ? k->workspace(&t->c) : 0;
   t->c.grad_output = &sc->gout_t;
   t->c.grad_inputs = sc->gin_t;
-  return 0;
 }
 
 /* One forward (+ backward) of t, in seconds; INFINITY once it has failed. */
@@ -133,13 +133,17 @@ static double timed_run(timed *t, int backward) {
 static int time_candidates(nnd_session *s, int id, const nnd_kernel *const *cand, int n,
                            scratch *sc, int backward, double *best) {
   timed t[NND_CHOICE_MAX];
-  int rc = 0;
+  size_t most = 0;
+  for (int i = 0; i < n; i++) {
+    timed_start(s, id, cand[i], sc, &t[i]);
+    if (t[i].ws_size > most) most = t[i].ws_size;
+  }
+  void *ws = most ? calloc(1, most) : NULL;
+  if (most && !ws) return -1;
   for (int i = 0; i < n; i++) {
     best[i] = INFINITY;
-    if (timed_start(s, id, cand[i], sc, &t[i]) != 0) {
-      for (int j = 0; j < i; j++) free(t[j].ws);
-      return -1;
-    }
+    t[i].c.workspace = t[i].ws_size ? ws : NULL;
+    t[i].c.workspace_size = t[i].ws_size;
     timed_run(&t[i], backward); /* the warm-up */
   }
   double spent = 0;
@@ -149,8 +153,8 @@ static int time_candidates(nnd_session *s, int id, const nnd_kernel *const *cand
       if (x < INFINITY) spent += x;
       if (x < best[i]) best[i] = x;
     }
-  for (int i = 0; i < n; i++) free(t[i].ws);
-  return rc;
+  free(ws);
+  return 0;
 }
 
 /* The candidates for node id: every backend of the list with a kernel
