@@ -43,6 +43,7 @@
 
 #include <nnd/nnd.h>
 
+#include "bench_epoch.h"
 #include "data.h"
 #include "ir.h"
 #include "plugin_loader.h"
@@ -67,6 +68,11 @@ static double peak_rss_mib(void) {
   struct rusage u;
   getrusage(RUSAGE_SELF, &u);
   return (double)u.ru_maxrss / 1024.0; /* Linux reports KiB */
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
 }
 
 static int omp_threads(void) {
@@ -279,6 +285,7 @@ typedef struct {
   const char *plugin_dirs[16];
   int n_plugin_dirs;
   int steps, warmup, infer_batch, infer_batches, infer_warmup, guard, json;
+  int latency;           /* single-sample forwards to time after inference; 0: none */
   double max_seconds;    /* per timed phase; 0: no limit */
 } options;
 
@@ -394,14 +401,19 @@ static void usage(FILE *out) {
           "usage: nnd_bench MODEL.nnd [--backend LIST] [--steps N] [--warmup W]\n"
           "                 [--infer-batch B] [--infer-batches K] [--infer-warmup K]\n"
           "                 [--max-seconds S]\n"
-          "                 [--threads T] [--plugin-dir DIR]... [--guard] [--json]\n"
+          "                 [--latency N] [--threads T] [--plugin-dir DIR]... [--guard]\n"
+          "                 [--json]\n"
+          "       nnd_bench MODEL.nnd --epoch [--epochs E] [--step-ms MS] [--backend LIST]\n"
           "       nnd_bench --sgemm-peak [--threads T] [--json]\n"
           "\n"
           "Times N training steps at the model's batch (after W warm-up steps), then K\n"
           "inference batches of B test samples. --threads sets the OpenMP threads (and\n"
           "OpenBLAS's for --sgemm-peak); by default OMP_NUM_THREADS / OPENBLAS_NUM_THREADS.\n"
           "--max-seconds stops each timed phase after S seconds (at least one step).\n"
-          "--guard adds train.c's NaN check and accuracy tally to every step.\n");
+          "--guard adds train.c's NaN check and accuracy tally to every step.\n"
+          "--latency N times N single-sample forwards (batch 1) after inference.\n"
+          "--epoch runs the trainer itself (E epochs, default the model's) and says\n"
+          "where each epoch's time goes against a steady step of MS milliseconds.\n");
 }
 
 static int parse_int(const char *flag, const char *v, int min, int *out) {
@@ -572,6 +584,38 @@ static int bench(const options *o) {
   }
   double infer_s = now() - it0, infer_cpu = cpu_seconds() - ic0;
   double infer_sps = (double)infer_batches * ib / infer_s;
+
+  /* ---- batch-1 latency: one sample through the C API, as an embedding
+     program runs it (set the input, forward, read the output) */
+  double lat_best = 0, lat_median = 0;
+  int lat_n = 0;
+  if (o->latency > 0) {
+    double *lat = malloc((size_t)o->latency * sizeof *lat);
+    if (!lat || nnd_session_set_batch(s, 1) != 0) {
+      free(lat);
+      rc = fail(o, "latency", lat ? nnd_session_error(s) : "out of memory");
+      goto done;
+    }
+    stepper lt = {s, infer_data, &bind, x, y, features, 0, 0};
+    double l0 = now();
+    for (int i = -10; i < o->latency; i++) { /* 10 untimed */
+      int64_t idx = test_index[(i + 10) % n_infer];
+      double a = now();
+      nnd_tensor out;
+      if (feed(&lt, &idx, 1) != 0 || nnd_session_forward(s, 0) != 0 ||
+          (bind.prediction && nnd_session_value(s, bind.prediction, &out) != 0)) {
+        free(lat);
+        rc = fail(o, "latency", nnd_session_error(s));
+        goto done;
+      }
+      if (i >= 0) lat[lat_n++] = now() - a;
+      if (o->max_seconds > 0 && now() - l0 >= o->max_seconds && lat_n >= 1) break;
+    }
+    qsort(lat, (size_t)lat_n, sizeof *lat, cmp_double);
+    lat_best = lat[0] * 1e6;
+    lat_median = lat[lat_n / 2] * 1e6;
+    free(lat);
+  }
   double rss = peak_rss_mib();
 
   /* the backends that ran the counted layers, and the optimizer's */
@@ -607,6 +651,9 @@ static int bench(const options *o) {
     printf(",\"infer_flop_per_sample\":%.0f,\"infer_gflops\":%.4f", inf.fwd,
            inf.fwd * infer_sps * 1e-9);
     printf(",\"infer_accuracy\":%.4f", (double)correct / ((double)infer_batches * ib));
+    if (lat_n > 0)
+      printf(",\"latency_samples\":%d,\"latency_best_us\":%.2f,\"latency_median_us\":%.2f",
+             lat_n, lat_best, lat_median);
     printf(",\"peak_rss_mib\":%.2f,\"kernels\":{", rss);
     for (int i = 0; i < ls.n; i++) {
       const char *be = nnd_session_backend(s, ls.l[i].name);
@@ -645,6 +692,9 @@ static int bench(const options *o) {
     printf("  %.1f samples/s, %.2f GFLOP/s, accuracy %.4f, %.2f cores busy\n", infer_sps,
            inf.fwd * infer_sps * 1e-9, (double)correct / ((double)infer_batches * ib),
            infer_cpu / infer_s);
+    if (lat_n > 0)
+      printf("batch-1 latency (%d samples): best %.1f us, median %.1f us\n", lat_n, lat_best,
+             lat_median);
     printf("peak RSS %.1f MiB\n", rss);
   }
   rc = 0;
@@ -666,7 +716,8 @@ done:
 int main(int argc, char **argv) {
   options o = {.steps = 100, .warmup = 5, .infer_batch = 256, .infer_batches = 20,
                .infer_warmup = 2};
-  int sgemm = 0, threads = 0;
+  int sgemm = 0, threads = 0, epoch = 0, epochs = 0;
+  double step_ms = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -678,6 +729,20 @@ int main(int argc, char **argv) {
       o.json = 1;
     } else if (strcmp(a, "--guard") == 0) {
       o.guard = 1;
+    } else if (strcmp(a, "--epoch") == 0) {
+      epoch = 1;
+    } else if (strcmp(a, "--epochs") == 0) {
+      bad = parse_int(a, v, 1, &epochs), i++;
+    } else if (strcmp(a, "--latency") == 0) {
+      bad = parse_int(a, v, 1, &o.latency), i++;
+    } else if (strcmp(a, "--step-ms") == 0) {
+      char *end = NULL;
+      step_ms = v ? strtod(v, &end) : -1;
+      if (!v || *end || !(step_ms >= 0)) {
+        fprintf(stderr, "nnd_bench: --step-ms takes a number of milliseconds >= 0\n");
+        return 2;
+      }
+      i++;
     } else if (strcmp(a, "--sgemm-peak") == 0) {
       sgemm = 1;
     } else if (strcmp(a, "--backend") == 0 && v) {
@@ -740,6 +805,11 @@ int main(int argc, char **argv) {
   if (!o.model_path) {
     usage(stderr);
     return 2;
+  }
+  if (epoch) {
+    load_plugins(&o);
+    nnd_bench_epoch_options eo = {o.model_path, o.backends, epochs, step_ms, o.json};
+    return nnd_bench_epoch(&eo);
   }
   return bench(&o);
 }

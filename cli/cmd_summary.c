@@ -2,7 +2,8 @@
  * output shape and parameter count, then the totals (what Keras's
  * model.summary() shows). With --kernels, a session is made so each op row
  * also says which backend's kernel runs it, as --backend / NND_BACKEND and
- * the loaded plugins decide. */
+ * the loaded plugins decide; where the choice was measured (no backend
+ * pinned), the time of each candidate at the model's training batch. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +84,13 @@ static void print_summary(const nnd_model *m, const nnd_session *s) {
     printf("%-*s  %-*s  %-*s  %*s", (int)w_name, rows[i].name, (int)w_op, rows[i].op,
            (int)w_shape, rows[i].shape, (int)w_params, rows[i].params);
     if (s && rows[i].kernel[0]) printf("  %s", rows[i].kernel);
+    const char *b;
+    double ms;
+    int nt = s ? nnd_session_kernel_timing(s, rows[i].name, 0, NULL, NULL) : 0;
+    for (int k = 0; k < nt; k++) {
+      nnd_session_kernel_timing(s, rows[i].name, k, &b, &ms);
+      printf("%s%s %.3g ms%s", k ? ", " : "  (", b, ms, k + 1 == nt ? ")" : "");
+    }
     putchar('\n');
   }
   for (size_t i = 0; i < width; i++) putchar('-');
@@ -133,7 +141,27 @@ int cmd_summary(int argc, char **argv) {
       return EXIT_MODEL;
     }
   }
+  if (s) {
+    /* the kernels at the batch training runs them */
+    const nnd_setting *b = nnd_ir_setting(m, "batch");
+    int batch = b ? (int)nnd_num(&b->value, 0) : 0;
+    if (batch > 0 && nnd_session_set_batch(s, batch) != 0) {
+      cli_error("summary", nnd_session_error(s));
+      nnd_session_free(s);
+      nnd_model_free(m);
+      return EXIT_MODEL;
+    }
+  }
   print_summary(m, s);
+  if (s) {
+    int timed = 0;
+    for (int i = 0; i < m->n_nodes; i++)
+      timed |= nnd_session_kernel_timing(s, m->nodes[i].name, 0, NULL, NULL) > 0;
+    if (timed)
+      printf("kernels measured at batch %d: each candidate's forward (+ backward) time; "
+             "--backend or NND_KERNEL_CHOICE=fixed pins the preference order\n",
+             nnd_session_batch(s));
+  }
   nnd_session_free(s);
   nnd_model_free(m);
   return EXIT_OK;

@@ -16,6 +16,7 @@
 
 #include "attr.h"
 #include "init.h"
+#include "kernel_choice.h"
 #include "plugin_loader.h"
 #include "ir.h"
 #include "registry.h"
@@ -316,6 +317,19 @@ int nnd_session_new(const nnd_model *m, const nnd_session_options *opts,
   int has_naive = 0;
   for (int i = 0; i < nb; i++) has_naive |= strcmp(list[i], "naive") == 0;
   if (!has_naive && nb < MAX_BACKENDS && nnd_registry_kernel_count() > 0) list[nb++] = "naive";
+  for (int i = 0; i < nb && i < (int)(sizeof s->pref / sizeof s->pref[0]); i++)
+    s->pref[s->n_pref++] = list[i];
+  /* a backend the user names is a pin: its order, no measuring */
+  if (!(pref && *pref)) {
+    char msg[300];
+    int mode = nnd_kernel_choice_mode(msg, sizeof msg);
+    if (mode < 0) {
+      snprintf(err, err_size, "%s", msg);
+      nnd_session_free(s);
+      return -1;
+    }
+    if (mode == 1) s->choice = calloc((size_t)n + 1, sizeof *s->choice);
+  }
   int batch = nnd_session_literal_batch(s);
   if (batch < 1) batch = 1;
   if (allocate_fixed(s) != 0 || nnd_session_set_batch(s, batch) != 0 ||
@@ -343,6 +357,7 @@ void nnd_session_free(nnd_session *s) {
   free(s->ws_block);
   free(s->kernel);
   free(s->backend);
+  free(s->choice);
   free(s->val);
   free(s->grad);
   free(s->in_val);
@@ -483,6 +498,29 @@ static int relayout(nnd_session *s, int batch) {
   int old_batch = s->batch;
   float *old_block = s->batch_block;
   lay_out(s, batch, block);
+  /* the kernels for these shapes, measured (kernel_choice.c); kept aside
+     so that a failure below leaves the session as it was */
+  const nnd_kernel **old_kernel = NULL;
+  const char **old_backend = NULL;
+  if (s->choice) {
+    old_kernel = malloc(((size_t)m->n_nodes + 1) * sizeof *old_kernel);
+    old_backend = malloc(((size_t)m->n_nodes + 1) * sizeof *old_backend);
+    if (old_kernel && old_backend) {
+      memcpy(old_kernel, s->kernel, (size_t)m->n_nodes * sizeof *old_kernel);
+      memcpy(old_backend, s->backend, (size_t)m->n_nodes * sizeof *old_backend);
+    }
+    if (!old_kernel || !old_backend || nnd_kernel_choice_apply(s, batch) != 0) {
+      if (old_kernel && old_backend) {
+        memcpy(s->kernel, old_kernel, (size_t)m->n_nodes * sizeof *old_kernel);
+        memcpy(s->backend, old_backend, (size_t)m->n_nodes * sizeof *old_backend);
+      }
+      free(old_kernel);
+      free(old_backend);
+      lay_out(s, old_batch, old_block);
+      free(block);
+      return set_error(s, "out of memory measuring the kernels for a batch of %d", batch);
+    }
+  }
   /* workspaces depend on the shapes just laid out */
   size_t ws_total = 0, largest = 0;
   int largest_id = -1, bad_id = -1;
@@ -496,6 +534,12 @@ static int relayout(nnd_session *s, int batch) {
   char *ws = NULL;
   if (bad_id < 0 && ws_total) ws = calloc(1, ws_total);
   if (bad_id >= 0 || (ws_total && !ws)) {
+    if (old_kernel && old_backend) {
+      memcpy(s->kernel, old_kernel, (size_t)m->n_nodes * sizeof *old_kernel);
+      memcpy(s->backend, old_backend, (size_t)m->n_nodes * sizeof *old_backend);
+    }
+    free(old_kernel);
+    free(old_backend);
     lay_out(s, old_batch, old_block);
     free(block);
     int id = bad_id >= 0 ? bad_id : largest_id;
@@ -510,6 +554,8 @@ static int relayout(nnd_session *s, int batch) {
                      old_batch);
   }
   /* commit */
+  free(old_kernel);
+  free(old_backend);
   free(old_block);
   s->batch_block = block;
   s->batch = batch;

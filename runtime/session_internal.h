@@ -7,6 +7,21 @@
 
 #include "ir.h"
 
+/* Measured kernel choice (kernel_choice.c): per node, the candidates timed
+ * at each of the last few batch sizes and the one chosen. */
+#define NND_CHOICE_MAX 8
+#define NND_CHOICE_BATCHES 4
+#define NND_CHOICE_MAX_INPUTS 8
+typedef struct {
+  int batch, n, chosen;
+  const nnd_kernel *kernel[NND_CHOICE_MAX];
+  double seconds[NND_CHOICE_MAX]; /* per forward (+ backward); INFINITY: failed */
+} nnd_choice_entry;
+typedef struct {
+  nnd_choice_entry entry[NND_CHOICE_BATCHES];
+  int n, next;
+} nnd_node_choice;
+
 struct nnd_session {
   const nnd_model *m;
   int batch;
@@ -29,6 +44,9 @@ struct nnd_session {
   double total;
   double *loss_values;
   int64_t first_sample;       /* of the batch in the global batch (train_dist) */
+  const char *pref[16];       /* the backend preference list, naive last */
+  int n_pref;
+  nnd_node_choice *choice;    /* per node; NULL when the choice is fixed */
   char error[1024];
 };
 

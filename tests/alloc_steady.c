@@ -223,7 +223,7 @@ static int plugin_state(const char *name, char *why, size_t n) {
 /* Whether a preference list can run: every plugin it names loaded. A
  * plugin not built is a note; one built but refused a failure. */
 static int backends_ready(const char *backends) {
-  static const char *const plugins[] = {"openmp", "blas"};
+  static const char *const plugins[] = {"openmp", "blas", "dnnl"};
   int ready = 1;
   for (size_t i = 0; i < sizeof plugins / sizeof plugins[0]; i++) {
     if (!strstr(backends, plugins[i])) continue;
@@ -353,6 +353,13 @@ static int runs_on(nnd_session *s, const nnd_model *m, const char *backend) {
   return 0;
 }
 
+/* The dnnl backend cannot keep the promise: oneDNN's primitive execution
+ * builds its argument map (and each wrapped tensor a memory object) on the
+ * heap, about twenty small blocks per call, all freed before it returns.
+ * Its steps are held to that instead: every block allocated in a step is
+ * freed in it (nothing grows, nothing outlives the step). */
+static int balanced_only;
+
 /* One model on one preference list: warm up, then count. */
 static void check_steady(const char *src, const char *backends) {
   nnd_model *m = NULL;
@@ -407,8 +414,12 @@ static void check_steady(const char *src, const char *backends) {
            train_allocs, train_frees, COUNTED, infer_allocs, infer_frees);
     /* nothing allocated, and nothing freed: a free would be the end of a
        lifetime that began inside a step */
-    CU_ASSERT(train_allocs == 0 && train_frees == 0);
-    CU_ASSERT(infer_allocs == 0 && infer_frees == 0);
+    if (balanced_only) {
+      CU_ASSERT(train_allocs == train_frees && infer_allocs == infer_frees);
+    } else {
+      CU_ASSERT(train_allocs == 0 && train_frees == 0);
+      CU_ASSERT(infer_allocs == 0 && infer_frees == 0);
+    }
   }
   free_batch(&b);
   nnd_session_free(s);
@@ -454,6 +465,11 @@ static void check_backends(const char *backends) {
 static void test_naive(void) { check_backends("naive"); }
 static void test_openmp(void) { check_backends("openmp,naive"); }
 static void test_blas(void) { check_backends("blas,openmp,naive"); }
+static void test_dnnl(void) {
+  balanced_only = 1;
+  check_backends("dnnl,openmp,naive");
+  balanced_only = 0;
+}
 
 /* ----------------------------------------------------------- nnd_train */
 
@@ -533,6 +549,7 @@ int main(void) {
   CU_add_test(s, "naive: no allocation in a step", test_naive);
   CU_add_test(s, "openmp,naive: no allocation in a step", test_openmp);
   CU_add_test(s, "blas,openmp,naive: no allocation in a step", test_blas);
+  CU_add_test(s, "dnnl,openmp,naive: a step frees what it allocates", test_dnnl);
   CU_add_test(s, "nnd_train allocates per epoch, not per step", test_train_loop);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();

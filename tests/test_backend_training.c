@@ -29,7 +29,7 @@
 #define SESSION_TOL 1e-4
 
 /* The backends under test; naive is the reference. */
-static const char *const fast_backends[] = {"openmp", "blas"};
+static const char *const fast_backends[] = {"openmp", "blas", "dnnl"};
 #define N_FAST ((int)(sizeof fast_backends / sizeof fast_backends[0]))
 
 static int suite_init(void) {
@@ -341,9 +341,11 @@ done:
 /* Each model trains SESSION_STEPS steps at batch 8 with the fast backends
  * first and alone on naive: the same losses and the same parameters. */
 static void test_sessions_train_like_naive(void) {
-  static const char *const prefs[] = {"blas,openmp,naive", "openmp,naive", "blas,naive"};
+  static const char *const prefs[] = {"blas,openmp,naive", "openmp,naive", "blas,naive",
+                                      "dnnl,openmp,naive", "dnnl,naive"};
   const char *const models[] = {small_cnn, small_mlp, small_conv1d};
-  int have[2] = {test_backend_loaded("openmp"), test_backend_loaded("blas")};
+  int have[3] = {test_backend_loaded("openmp"), test_backend_loaded("blas"),
+                 test_backend_loaded("dnnl")};
   for (size_t mi = 0; mi < sizeof models / sizeof models[0]; mi++) {
     nnd_model *m = compile_ok(models[mi]);
     CU_ASSERT_PTR_NOT_NULL(m);
@@ -353,7 +355,8 @@ static void test_sessions_train_like_naive(void) {
     float *ref = train(m, "naive", 8, want, &n_want);
     CU_ASSERT_PTR_NOT_NULL(ref);
     for (size_t p = 0; ref && p < sizeof prefs / sizeof prefs[0]; p++) {
-      if ((strstr(prefs[p], "openmp") && !have[0]) || (strstr(prefs[p], "blas") && !have[1]))
+      if ((strstr(prefs[p], "openmp") && !have[0]) || (strstr(prefs[p], "blas") && !have[1]) ||
+          (strstr(prefs[p], "dnnl") && !have[2]))
         continue;
       float *params = train(m, prefs[p], 8, got, &n_got);
       CU_ASSERT_PTR_NOT_NULL(params);
@@ -441,8 +444,16 @@ static void test_session_reports_backends(void) {
   const char *env = getenv("NND_BACKEND");
   if (env && *env)
     printf("\n    note: NND_BACKEND=%s is set; the default preference is not checked  ", env);
-  else
+  else {
+    /* the fixed default order; measured choices are test_kernel_choice.c's */
+    const char *c = getenv("NND_KERNEL_CHOICE");
+    char *saved = c ? strdup(c) : NULL;
+    setenv("NND_KERNEL_CHOICE", "fixed", 1);
     check_reported_backends(NULL);
+    if (saved) setenv("NND_KERNEL_CHOICE", saved, 1);
+    else unsetenv("NND_KERNEL_CHOICE");
+    free(saved);
+  }
 }
 
 void test_backend_training_register(void) {

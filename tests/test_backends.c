@@ -1,4 +1,4 @@
-/* test_backends.c — the fast backends (openmp, blas) against the naive
+/* test_backends.c — the fast backends (openmp, blas, dnnl) against the naive
  * reference.
  *
  * The naive plugin is the definition of every standard op; a fast backend is
@@ -49,6 +49,8 @@
  * bounded like the comparison with naive. */
 #define THREAD_TOL_OPENMP 0.0
 #define THREAD_TOL_BLAS 1e-4
+/* dnnl: oneDNN splits its loops by the thread count it runs with, and
+   reduces weight gradients per thread: float rounding as for blas. */
 static double thread_tol(const nnd_kernel *k) {
   return strcmp(k->backend, "openmp") == 0 ? THREAD_TOL_OPENMP : THREAD_TOL_BLAS;
 }
@@ -65,7 +67,7 @@ static double thread_tol(const nnd_kernel *k) {
 #define PLUGIN_DIR NND_TEST_BUILDDIR "/plugins/.libs"
 
 /* The backends under test; naive is the reference. */
-static const char *const fast_backends[] = {"openmp", "blas"};
+static const char *const fast_backends[] = {"openmp", "blas", "dnnl"};
 #define N_FAST ((int)(sizeof fast_backends / sizeof fast_backends[0]))
 
 static int suite_init(void) {
@@ -159,12 +161,16 @@ static const char *const openmp_ops[] = {
     "binary_cross_entropy", "mse", NULL};
 static const char *const openmp_optimizers[] = {"sgd", "adam", "rmsprop", NULL};
 static const char *const blas_ops[] = {"dense", "conv1d", "conv2d", NULL};
+static const char *const dnnl_ops[] = {"dense", "conv1d", "conv2d", "maxpool", "avgpool",
+                                       "relu", "leaky_relu", "sigmoid", "tanh", NULL};
 
 static void test_plugins_load(void) {
   for (int b = 0; b < N_FAST; b++) {
     const char *name = fast_backends[b];
     if (!test_backend_ready(name, "plugins load")) continue;
-    const char *const *ops = strcmp(name, "openmp") == 0 ? openmp_ops : blas_ops;
+    const char *const *ops = strcmp(name, "openmp") == 0 ? openmp_ops
+                             : strcmp(name, "blas") == 0 ? blas_ops
+                                                         : dnnl_ops;
     for (int i = 0; ops[i]; i++) {
       const char *origin = NULL;
       const nnd_kernel *k = nnd_registry_find_kernel(ops[i], name, &origin);
@@ -891,6 +897,9 @@ static void threads_test(const char *b, const char *test) {
 }
 static void test_openmp_threads(void) { threads_test("openmp", "openmp thread counts"); }
 static void test_blas_threads(void) { threads_test("blas", "blas thread counts"); }
+static void test_dnnl_matches_naive(void) { run_backend("dnnl", MODE_COMPARE, "dnnl vs naive"); }
+static void test_dnnl_gradcheck(void) { run_backend("dnnl", MODE_GRADCHECK, "dnnl gradcheck"); }
+static void test_dnnl_threads(void) { threads_test("dnnl", "dnnl thread counts"); }
 
 /* The cases themselves are sound: every one compiles into a node of its op
  * and runs on naive (a typo would otherwise only show up once a backend
@@ -912,7 +921,7 @@ static void test_cases_run_on_naive(void) {
 
 void test_backends_register(void) {
   CU_pSuite s = CU_add_suite("backends", suite_init, NULL);
-  CU_add_test(s, "openmp and blas load when built", test_plugins_load);
+  CU_add_test(s, "openmp, blas and dnnl load when built", test_plugins_load);
   CU_add_test(s, "every standard op has a naive kernel", test_standard_ops_have_naive_kernels);
   CU_add_test(s, "fast backends implement existing ops", test_fast_backends_name_existing_ops);
   CU_add_test(s, "every case runs on naive", test_cases_run_on_naive);
@@ -922,4 +931,7 @@ void test_backends_register(void) {
   CU_add_test(s, "blas kernels pass gradcheck", test_blas_gradcheck);
   CU_add_test(s, "openmp kernels ignore the thread count", test_openmp_threads);
   CU_add_test(s, "blas kernels ignore the thread count", test_blas_threads);
+  CU_add_test(s, "dnnl kernels match naive", test_dnnl_matches_naive);
+  CU_add_test(s, "dnnl kernels pass gradcheck", test_dnnl_gradcheck);
+  CU_add_test(s, "dnnl kernels ignore the thread count", test_dnnl_threads);
 }

@@ -3,9 +3,16 @@
 and run the way bench/nnd_bench does it, under every thread setting worth
 trying on this machine, each in its own process.
 
-    fashion_torch.py --model mlp|cnn --steps N --warmup W [--infer-batch 256]
+    fashion_torch.py --model mlp|cnn|seed --steps N --warmup W [--infer-batch 256]
                      [--infer-batches K] [--max-seconds S] [--omp 1,2] [--blas 1,2]
-                     [--wait default,PASSIVE]
+                     [--wait default,PASSIVE] [--repeat R] [--latency N]
+
+--repeat R runs every setting R times (one process each; bench/run keeps the
+best of them: PyTorch's speed varies a lot from run to run). --latency N times
+N single-sample forwards (batch 1, inference mode) after inference: the
+embedding case. --model seed is the per-example network of the seed problem
+set (issue 14): 784-128-10 with sigmoid, plain SGD lr 0.01, batch 1 (data:
+Fashion-MNIST here, which does not change the speed).
 
 prints one JSON line per setting ("kind": "torch") and one with the best
 setting for training and for inference ("kind": "torch_best"). With --child
@@ -42,7 +49,7 @@ import sys
 import time
 
 DATA = "/usr/share/datasets/fashion-mnist"
-MODELS = {"mlp": "fashion_mlp", "cnn": "fashion_cnn"}
+MODELS = {"mlp": "fashion_mlp", "cnn": "fashion_cnn", "seed": "seed_per_example"}
 
 
 def read_idx(path):
@@ -81,7 +88,10 @@ def child(args):
     rss_import = rss_now_mib()
 
     torch.manual_seed(42)
-    if args.model == "mlp":
+    if args.model == "seed":
+        model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.Sigmoid(), nn.Linear(128, 10))
+        opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    elif args.model == "mlp":
         model = nn.Sequential(nn.Flatten(), nn.Linear(784, 300), nn.ReLU(), nn.Linear(300, 10))
         opt = torch.optim.Adam(model.parameters(), lr=0.001)
     else:
@@ -91,7 +101,7 @@ def child(args):
             nn.Flatten(), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10))
         opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     params = sum(p.numel() for p in model.parameters())
-    expected = {"mlp": 238510, "cnn": 421642}[args.model]
+    expected = {"mlp": 238510, "cnn": 421642, "seed": 101770}[args.model]
     if params != expected:
         raise SystemExit(f"{args.model}: {params} parameters, nnd's model has {expected}")
 
@@ -100,7 +110,7 @@ def child(args):
     y_train = torch.from_numpy(read_idx(f"{DATA}/train-labels-idx1-ubyte.gz").astype("int64"))
     x_test = torch.from_numpy(read_idx(f"{DATA}/t10k-images-idx3-ubyte.gz").copy())
     y_test = torch.from_numpy(read_idx(f"{DATA}/t10k-labels-idx1-ubyte.gz").astype("int64"))
-    n, batch, scale = x_train.shape[0], 64, 1.0 / 255
+    n, batch, scale = x_train.shape[0], (1 if args.model == "seed" else 64), 1.0 / 255
 
     gen = torch.Generator().manual_seed(42)
     order, at = torch.randperm(n, generator=gen), 0
@@ -151,6 +161,15 @@ def child(args):
             correct += int((pred == y_test[j * ib : (j + 1) * ib]).sum())
             batches += 1
         infer_s, infer_cpu = time.perf_counter() - t1, time.process_time() - c1
+        # batch 1, one sample at a time: the embedding case
+        lat = []
+        for i in range(-10, args.latency):
+            t = time.perf_counter()
+            xb = x_test[(i + 10) % x_test.shape[0]].to(torch.float32).mul_(scale)
+            model(xb.view(1, 1, 28, 28)).argmax(1)
+            if i >= 0:
+                lat.append(time.perf_counter() - t)
+        lat.sort()
 
     train_sps = steps * batch / train_s
     print(json.dumps({
@@ -169,6 +188,8 @@ def child(args):
         "infer_samples_per_s": round(batches * ib / infer_s, 3),
         "infer_accuracy": round(correct / (batches * ib), 4),
         "rss_after_import_mib": round(rss_import, 2), "peak_rss_mib": round(peak_rss_mib(), 2),
+        **({"latency_samples": len(lat), "latency_best_us": round(lat[0] * 1e6, 2),
+            "latency_median_us": round(lat[len(lat) // 2] * 1e6, 2)} if lat else {}),
     }), flush=True)
 
 
@@ -178,7 +199,8 @@ def setting_name(r):
 
 def parent(args):
     results = []
-    for omp, blas, wait in itertools.product(args.omp, args.blas, args.wait):
+    for omp, blas, wait, run in itertools.product(args.omp, args.blas, args.wait,
+                                                  range(args.repeat)):
         env = dict(os.environ, OMP_NUM_THREADS=str(omp), OPENBLAS_NUM_THREADS=str(blas))
         env.pop("OMP_WAIT_POLICY", None)
         if wait != "default":
@@ -186,7 +208,7 @@ def parent(args):
         cmd = [sys.executable, os.path.abspath(__file__), "--child", "--model", args.model,
                "--steps", str(args.steps), "--warmup", str(args.warmup),
                "--infer-batch", str(args.infer_batch), "--infer-batches", str(args.infer_batches),
-               "--max-seconds", str(args.max_seconds)]
+               "--max-seconds", str(args.max_seconds), "--latency", str(args.latency)]
         p = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = p.stdout.strip().splitlines()[-1] if p.stdout.strip() else ""
         if p.returncode != 0 or not line.startswith("{"):
@@ -195,6 +217,7 @@ def parent(args):
                  "error": (p.stderr.strip().splitlines() or ["exit %d" % p.returncode])[-1]}
         else:
             r = json.loads(line)
+        r["run"] = run + 1
         print(json.dumps(r), flush=True)
         results.append(r)
     ok = [r for r in results if "error" not in r]
@@ -228,6 +251,9 @@ def main():
     ap.add_argument("--blas", type=ints, default=[1, 2], help="OpenBLAS thread counts to try")
     ap.add_argument("--wait", type=lambda s: s.split(","), default=["default", "PASSIVE"],
                     help="OMP_WAIT_POLICY values to try ('default': unset)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs of every setting")
+    ap.add_argument("--latency", type=int, default=0,
+                    help="single-sample forwards to time after inference (0: none)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:

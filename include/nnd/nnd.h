@@ -144,6 +144,14 @@ int nnd_session_grad(const nnd_session *s, const char *name, nnd_tensor *out);
 /* The backend whose kernel runs a node ("naive"), or NULL for non-ops. */
 const char *nnd_session_backend(const nnd_session *s, const char *name);
 
+/* The kernels timed for a node at the session's current batch when the
+ * choice is measured (no --backend / NND_BACKEND, NND_KERNEL_CHOICE not
+ * `fixed`): returns how many were timed (0: none, the node had one
+ * candidate or the choice is fixed) and sets candidate i's backend and
+ * milliseconds per forward (+ backward; INFINITY when it failed). */
+int nnd_session_kernel_timing(const nnd_session *s, const char *name, int i,
+                              const char **backend, double *ms);
+
 /* The optimizer that steps the parameters and the backend it comes from,
  * or NULL when the model trains nothing (no optimizer setting). */
 const char *nnd_session_optimizer(const nnd_session *s, const char **backend);

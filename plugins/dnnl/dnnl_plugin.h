@@ -1,0 +1,123 @@
+/* dnnl_plugin.h — internal to the dnnl plugin: oneDNN (libdnnl 2.x) running
+ * nnd's convolutions, dense layers, pooling and pointwise activations.
+ *
+ * Tensors stay in nnd's plain layouts (NCHW, weight [F, C, kh, kw], dense
+ * weight [out, in]); oneDNN is given exactly those layouts, so no reorder is
+ * ever needed and a node's neighbours may run on any backend.
+ *
+ * Primitives are built once per (op, shapes, attributes, training, threads)
+ * and kept in a small process-wide cache (cache.c), so a step only binds
+ * memory and executes. Scratch memory comes from the node's workspace
+ * (oneDNN's user scratchpad mode), never from oneDNN's own allocator.
+ *
+ * oneDNN's backward primitives write their gradients; nnd's contract is that
+ * a backward ADDS into the gradient buffers. So each gradient is computed
+ * into the workspace and then added (add_into), which is the price of the
+ * contract: one extra pass over each gradient. */
+#ifndef NND_DNNL_PLUGIN_H
+#define NND_DNNL_PLUGIN_H
+
+#include <dnnl.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nnd/plugin.h>
+
+#include "kernel_geometry.h"
+
+#define NND_DNNL_KEY 24  /* int64 words describing one node's primitives */
+#define NND_DNNL_MAX_PRIMS 3
+
+/* The primitives of one node shape: [0] forward, [1] backward data (or the
+ * one backward of pooling and eltwise), [2] backward weights. */
+typedef struct {
+  int64_t key[NND_DNNL_KEY];
+  dnnl_primitive_t prim[NND_DNNL_MAX_PRIMS];
+  size_t scratch;       /* the largest user scratchpad of the primitives */
+  size_t ws_bytes;      /* maxpool: the forward's workspace (argmax) */
+  dnnl_memory_desc_t ws_md;
+  size_t tmp_floats;    /* room for gradients before they are added */
+} nnd_dnnl_entry;
+
+/* Builds e->prim and the sizes from e->key and the node; returns -1 with
+ * the message set when oneDNN has no implementation for it. */
+typedef int (*nnd_dnnl_build_fn)(const nnd_kernel_ctx *ctx, nnd_dnnl_entry *e);
+
+/* cache.c: the entry for key (key[0] names the op, the caller fills the
+ * rest), built on first use. *owned is set when the cache was full and the
+ * caller must release the entry after use (nnd_dnnl_release). */
+nnd_dnnl_entry *nnd_dnnl_lookup(const nnd_kernel_ctx *ctx, const int64_t *key,
+                                nnd_dnnl_build_fn build, int *owned);
+void nnd_dnnl_release(nnd_dnnl_entry *e);
+
+/* cache.c: the CPU engine (created once), and this thread's stream. */
+dnnl_engine_t nnd_dnnl_engine(void);
+dnnl_stream_t nnd_dnnl_stream(void);
+
+/* cache.c: a primitive of pd's kind with the user scratchpad; its scratch
+ * size goes into e->scratch. Destroys pd. */
+int nnd_dnnl_make(const nnd_kernel_ctx *ctx, dnnl_primitive_desc_t pd, nnd_dnnl_entry *e,
+                  int slot);
+/* a descriptor of op_desc with the user scratchpad mode, or NULL (message set) */
+dnnl_primitive_desc_t nnd_dnnl_pd(const nnd_kernel_ctx *ctx, const void *op_desc,
+                                  const_dnnl_primitive_desc_t hint);
+
+/* A plain f32 memory descriptor of n dims with tag. */
+dnnl_memory_desc_t nnd_dnnl_md(int n, const int64_t *dims, dnnl_format_tag_t tag);
+
+/* Running a primitive: up to 8 arguments over caller-owned pointers. */
+typedef struct {
+  int n;
+  dnnl_exec_arg_t arg[8];
+} nnd_dnnl_args;
+int nnd_dnnl_arg(const nnd_kernel_ctx *ctx, nnd_dnnl_args *a, int what,
+                 const dnnl_memory_desc_t *md, const void *data);
+/* oneDNN's scratchpad of e, at byte `offset` of the workspace (none when
+ * the primitives need none) */
+int nnd_dnnl_scratch_arg(const nnd_kernel_ctx *ctx, const nnd_dnnl_entry *e, nnd_dnnl_args *a,
+                         size_t offset);
+int nnd_dnnl_run(const nnd_kernel_ctx *ctx, dnnl_primitive_t p, nnd_dnnl_args *a);
+
+/* The thread count a kernel runs with: OpenMP's, lowered until the node's
+ * workspace (sized by the host at its own thread count) holds what the
+ * primitives need, since oneDNN sizes scratch memory per thread. Sets the
+ * OpenMP threads for the call; nnd_dnnl_threads_done restores them. */
+typedef struct {
+  nnd_dnnl_entry *e;
+  int owned, saved_threads;
+} nnd_dnnl_call;
+int nnd_dnnl_begin(const nnd_kernel_ctx *ctx, const int64_t *key, nnd_dnnl_build_fn build,
+                   size_t (*need)(const nnd_dnnl_entry *e), nnd_dnnl_call *c);
+void nnd_dnnl_end(nnd_dnnl_call *c);
+/* the threads the entry is being built for (part of every key) */
+int nnd_dnnl_threads(void);
+
+/* dst[i] += src[i] over the OpenMP threads */
+void nnd_dnnl_add_into(float *dst, const float *src, int64_t n);
+
+/* 64-byte aligned offsets into the workspace */
+static inline size_t nnd_dnnl_round(size_t bytes) { return (bytes + 63) / 64 * 64; }
+
+/* conv.c, dense.c, pool.c, eltwise.c */
+int nnd_dnnl_conv1d_forward(const nnd_kernel_ctx *ctx);
+int nnd_dnnl_conv1d_backward(const nnd_kernel_ctx *ctx);
+size_t nnd_dnnl_conv1d_workspace(const nnd_kernel_ctx *ctx);
+int nnd_dnnl_conv1d_supports(const nnd_kernel_ctx *ctx);
+int nnd_dnnl_conv2d_forward(const nnd_kernel_ctx *ctx);
+int nnd_dnnl_conv2d_backward(const nnd_kernel_ctx *ctx);
+size_t nnd_dnnl_conv2d_workspace(const nnd_kernel_ctx *ctx);
+int nnd_dnnl_conv2d_supports(const nnd_kernel_ctx *ctx);
+int nnd_dnnl_dense_forward(const nnd_kernel_ctx *ctx);
+int nnd_dnnl_dense_backward(const nnd_kernel_ctx *ctx);
+size_t nnd_dnnl_dense_workspace(const nnd_kernel_ctx *ctx);
+int nnd_dnnl_dense_supports(const nnd_kernel_ctx *ctx);
+int nnd_dnnl_pool_forward(const nnd_kernel_ctx *ctx);
+int nnd_dnnl_pool_backward(const nnd_kernel_ctx *ctx);
+size_t nnd_dnnl_pool_workspace(const nnd_kernel_ctx *ctx);
+int nnd_dnnl_pool_supports(const nnd_kernel_ctx *ctx);
+int nnd_dnnl_eltwise_forward(const nnd_kernel_ctx *ctx);
+int nnd_dnnl_eltwise_backward(const nnd_kernel_ctx *ctx);
+size_t nnd_dnnl_eltwise_workspace(const nnd_kernel_ctx *ctx);
+int nnd_dnnl_eltwise_supports(const nnd_kernel_ctx *ctx);
+
+#endif

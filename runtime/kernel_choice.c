@@ -1,0 +1,256 @@
+/* kernel_choice.c — the kernel of each node measured, not assumed.
+ *
+ * Which backend computes a node fastest depends on the machine and on the
+ * node's shapes: blas and openmp trade places on the same convolution
+ * between machines, and oneDNN wins some shapes and loses others. So when
+ * the user did not pin a backend (--backend, NND_BACKEND), every backend in
+ * the default list that has a kernel for a node and supports it is timed on
+ * the node's real shapes (the session's own buffers and batch; a forward,
+ * and a backward where training computes one) for a few interleaved rounds,
+ * and the fastest one runs the node (one within 5% of the fastest that comes
+ * earlier in the preference list wins the tie, so near ties do not flip
+ * from run to run). The naive reference is timed only when nothing
+ * else has the op. The result is kept per node and batch size, so changing
+ * the batch back and forth (training, evaluation, a short last batch)
+ * measures each size once.
+ *
+ * The choice can differ between runs and machines, and kernels of different
+ * backends round float sums differently: a measured choice can change the
+ * last digits of a result (within float rounding), never more; the
+ * conformance tests hold every backend to naive's numbers. Pinning makes a
+ * run reproducible to the bit: NND_KERNEL_CHOICE=fixed takes the first
+ * backend of the preference list that has the kernel (the behaviour before
+ * this file), as does any explicit --backend / NND_BACKEND list. The test
+ * suite runs with NND_KERNEL_CHOICE=fixed.
+ *
+ * batchnorm is never timed (its forward updates running statistics that
+ * belong to the model); nor is a node whose candidates are one. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kernel_choice.h"
+#include "plugin_loader.h"
+#include "registry.h"
+
+#define MIN_ITERS 3
+#define MAX_ITERS 10
+#define BUDGET_S 0.02   /* per candidate, after the warm-up call */
+#define TIE 0.05        /* within 5% of the fastest counts as as fast */
+
+static double now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+int nnd_kernel_choice_mode(char *msg, size_t msg_n) {
+  const char *v = getenv("NND_KERNEL_CHOICE");
+  if (!v || !*v || strcmp(v, "measure") == 0) return 1;
+  if (strcmp(v, "fixed") == 0) return 0;
+  snprintf(msg, msg_n, "NND_KERNEL_CHOICE: `%s` is neither `measure` (time each backend's "
+                       "kernel per node, the default) nor `fixed` (the preference order)", v);
+  return -1;
+}
+
+/* Scratch for timing one node: zeroed gradients of the output and of each
+ * input that takes one; the session's own gradients are left alone (a
+ * batch's gradient buffers are not even in memory until a backward touches
+ * them, and timing at an inference batch must not bring them in). */
+typedef struct {
+  float *gout, *gin[NND_CHOICE_MAX_INPUTS];
+  nnd_tensor gin_t[NND_CHOICE_MAX_INPUTS], gout_t;
+} scratch;
+
+static void scratch_free(scratch *sc, int n) {
+  free(sc->gout);
+  for (int i = 0; i < n; i++) free(sc->gin[i]);
+}
+
+static int scratch_make(nnd_session *s, int id, scratch *sc) {
+  memset(sc, 0, sizeof *sc);
+  int n = s->m->nodes[id].n_inputs;
+  sc->gout_t = s->val[id];
+  sc->gout = calloc((size_t)sc->gout_t.numel + 1, sizeof(float));
+  sc->gout_t.data = sc->gout;
+  int ok = sc->gout != NULL;
+  for (int i = 0; i < n && ok; i++) {
+    sc->gin_t[i] = s->in_val[id][i];
+    sc->gin_t[i].data = NULL;
+    if (!s->in_grad[id][i].data) continue;
+    sc->gin[i] = calloc((size_t)sc->gin_t[i].numel + 1, sizeof(float));
+    sc->gin_t[i].data = sc->gin[i];
+    ok = sc->gin[i] != NULL;
+  }
+  if (!ok) scratch_free(sc, n);
+  return ok ? 0 : -1;
+}
+
+/* One candidate being timed: its context over the scratch buffers and
+ * its own workspace. */
+/* The candidates share one workspace, as large as the largest needs: each
+ * timed call is a whole forward (+ backward), so nothing a kernel keeps in
+ * its workspace between the two passes is overwritten by another, and the
+ * measuring costs one workspace of memory rather than one per candidate. */
+typedef struct {
+  const nnd_kernel *k;
+  nnd_kernel_ctx c;
+  char msg[512];
+  size_t ws_size;
+  int failed;
+} timed;
+
+static void timed_start(nnd_session *s, int id, const nnd_kernel *k, scratch *sc, timed *t) {
+  memset(t, 0, sizeof *t);
+  t->k = k;
+  t->c = nnd_session_node_ctx(s, id, 1);
+  t->c.message = t->msg;
+  t->c.message_size = sizeof t->msg;
+  t->ws_size = k->workspace ? k->workspace(&t->c) : 0;
+  t->c.grad_output = &sc->gout_t;
+  t->c.grad_inputs = sc->gin_t;
+}
+
+/* One forward (+ backward) of t, in seconds; INFINITY once it has failed. */
+static double timed_run(timed *t, int backward) {
+  if (t->failed) return INFINITY;
+  double t0 = now();
+  if (t->k->forward(&t->c) != 0 || (backward && t->k->backward(&t->c) != 0)) {
+    t->failed = 1;
+    return INFINITY;
+  }
+  return now() - t0;
+}
+
+/* Seconds per forward (+ backward) of each candidate on node id: one
+ * untimed call each (it builds what a kernel caches), then rounds in which
+ * every candidate runs once, the best of each kept. Interleaved, so that a
+ * burst of other work on the machine slows every candidate alike rather
+ * than the one that happened to be running. INFINITY for a kernel that
+ * fails. */
+static int time_candidates(nnd_session *s, int id, const nnd_kernel *const *cand, int n,
+                           scratch *sc, int backward, double *best) {
+  timed t[NND_CHOICE_MAX];
+  size_t most = 0;
+  for (int i = 0; i < n; i++) {
+    timed_start(s, id, cand[i], sc, &t[i]);
+    if (t[i].ws_size > most) most = t[i].ws_size;
+  }
+  void *ws = most ? calloc(1, most) : NULL;
+  if (most && !ws) return -1;
+  for (int i = 0; i < n; i++) {
+    best[i] = INFINITY;
+    t[i].c.workspace = t[i].ws_size ? ws : NULL;
+    t[i].c.workspace_size = t[i].ws_size;
+    timed_run(&t[i], backward); /* the warm-up */
+  }
+  double spent = 0;
+  for (int it = 0; it < MAX_ITERS && !(it >= MIN_ITERS && spent >= n * BUDGET_S); it++)
+    for (int i = 0; i < n; i++) {
+      double x = timed_run(&t[i], backward);
+      if (x < INFINITY) spent += x;
+      if (x < best[i]) best[i] = x;
+    }
+  free(ws);
+  return 0;
+}
+
+/* The candidates for node id: every backend of the list with a kernel
+ * that supports the node, naive only when there is nothing else. */
+static int candidates(nnd_session *s, int id, const nnd_kernel **out) {
+  const nnd_node *n = &s->m->nodes[id];
+  int count = 0;
+  const nnd_kernel *naive = NULL;
+  for (int b = 0; b < s->n_pref && count < NND_CHOICE_MAX; b++) {
+    const nnd_kernel *k = nnd_registry_find_kernel(n->op->name, s->pref[b], NULL);
+    if (!k) continue;
+    if (k->supports) {
+      nnd_kernel_ctx c = nnd_session_node_ctx(s, id, 1);
+      char msg[512];
+      c.message = msg;
+      c.message_size = sizeof msg;
+      if (!k->supports(&c)) continue;
+    }
+    if (strcmp(k->backend, "naive") == 0) naive = k;
+    else out[count++] = k;
+  }
+  if (count == 0 && naive) out[count++] = naive;
+  return count;
+}
+
+static nnd_choice_entry *cached(nnd_session *s, int id, int batch) {
+  nnd_node_choice *nc = &s->choice[id];
+  for (int i = 0; i < nc->n; i++)
+    if (nc->entry[i].batch == batch) return &nc->entry[i];
+  return NULL;
+}
+
+int nnd_kernel_choice_apply(nnd_session *s, int batch) {
+  const nnd_model *m = s->m;
+  for (int id = 0; id < m->n_nodes; id++) {
+    const nnd_node *n = &m->nodes[id];
+    if (n->kind != NND_NODE_OP || !s->kernel[id]) continue;
+    if (strcmp(n->op->name, "batchnorm") == 0 ||
+        n->n_inputs > NND_CHOICE_MAX_INPUTS)
+      continue;
+    nnd_choice_entry *e = cached(s, id, batch);
+    if (!e) {
+      const nnd_kernel *cand[NND_CHOICE_MAX];
+      int nc = candidates(s, id, cand);
+      if (nc < 2) continue;
+      nnd_node_choice *ch = &s->choice[id];
+      /* a ring of the last sizes: a program that sweeps many batch sizes
+         measures again rather than keeping them all */
+      e = &ch->entry[ch->next];
+      ch->next = (ch->next + 1) % NND_CHOICE_BATCHES;
+      if (ch->n < NND_CHOICE_BATCHES) ch->n++;
+      memset(e, 0, sizeof *e);
+      e->batch = batch;
+      scratch sc;
+      if (scratch_make(s, id, &sc) != 0) return -1;
+      if (time_candidates(s, id, cand, nc, &sc, s->needs_grad[id], e->seconds) != 0) {
+        scratch_free(&sc, n->n_inputs);
+        return -1;
+      }
+      int best = -1;
+      for (int i = 0; i < nc; i++) {
+        e->kernel[i] = cand[i];
+        if (e->seconds[i] < INFINITY && (best < 0 || e->seconds[i] < e->seconds[best])) best = i;
+      }
+      /* a near tie goes to the earlier backend of the preference list: the
+         choice then flips between runs only where it matters */
+      for (int i = 0; best > 0 && i < best; i++)
+        if (e->seconds[i] <= e->seconds[best] * (1 + TIE)) {
+          best = i;
+          break;
+        }
+      e->n = nc;
+      e->chosen = best;
+      scratch_free(&sc, n->n_inputs);
+    }
+    if (e->chosen >= 0) {
+      s->kernel[id] = e->kernel[e->chosen];
+      s->backend[id] = e->kernel[e->chosen]->backend;
+    }
+  }
+  return 0;
+}
+
+int nnd_session_kernel_timing(const nnd_session *s, const char *name, int i,
+                              const char **backend, double *ms) {
+  const nnd_node *n = nnd_ir_find(s->m, name);
+  if (!n || !s->choice) return 0;
+  const nnd_node_choice *nc = &s->choice[n->id];
+  for (int k = 0; k < nc->n; k++) {
+    const nnd_choice_entry *e = &nc->entry[k];
+    if (e->batch != s->batch) continue;
+    if (i >= 0 && i < e->n) {
+      if (backend) *backend = e->kernel[i]->backend;
+      if (ms) *ms = e->seconds[i] * 1e3;
+    }
+    return e->n;
+  }
+  return 0;
+}
