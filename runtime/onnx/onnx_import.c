@@ -40,8 +40,8 @@ static void convert_graph(importer *p, const char *model_name, const char *weigh
     if (v && v->kind == V_INIT) continue; /* older files list initializers as inputs */
     if (in->elem != OX_FLOAT || in->ndim < 1) {
       snprintf(p->problems + strlen(p->problems), 200,
-               "\n  input `%.80s`: only float tensors with a batch dimension are supported",
-               in->name);
+               "%sinput `%.80s`: only float tensors with a batch dimension are supported",
+               p->problems[0] ? "; " : "", in->name);
       p->n_problems++;
       continue;
     }
@@ -49,8 +49,8 @@ static void convert_graph(importer *p, const char *model_name, const char *weigh
     for (int d = 1; d < in->ndim; d++) ok &= in->dims[d] > 0;
     if (!ok) {
       snprintf(p->problems + strlen(p->problems), 200,
-               "\n  input `%.80s`: every dimension but the first (the batch) must be known",
-               in->name);
+               "%sinput `%.80s`: every dimension but the first (the batch) must be known",
+               p->problems[0] ? "; " : "", in->name);
       p->n_problems++;
       continue;
     }
@@ -81,7 +81,8 @@ static void convert_graph(importer *p, const char *model_name, const char *weigh
     if (!v || v->kind != V_ACT) {
       if (!v || v->kind != V_BAD) {
         snprintf(p->problems + strlen(p->problems), 200,
-                 "\n  output `%.80s` is not computed from the inputs", g->outputs[i].name);
+                 "%soutput `%.80s` is not computed from the inputs",
+                 p->problems[0] ? "; " : "", g->outputs[i].name);
         p->n_problems++;
       }
       continue;
@@ -108,7 +109,7 @@ static void convert_graph(importer *p, const char *model_name, const char *weigh
             "# }\n",
             last->ident, last_name, (long long)classes, last->ident);
   } else if (p->n_problems == 0) {
-    snprintf(p->problems, sizeof p->problems, "\n  the graph has no output computed from its "
+    snprintf(p->problems, sizeof p->problems, "the graph has no output computed from its "
                                               "inputs");
     p->n_problems++;
   }
@@ -153,10 +154,10 @@ int nnd_onnx_convert(const char *name, const uint8_t *data, size_t len, const ch
     if (p.oom) {
       snprintf(err, err_size, "out of memory");
     } else if (p.n_problems) {
-      snprintf(err, err_size, "%s: %d node%s or value%s %s no nnd form:%s%s", name,
+      snprintf(err, err_size, "%s: %d node%s or value%s %s no nnd form: %s%s", name,
                p.n_problems, p.n_problems == 1 ? "" : "s", p.n_problems == 1 ? "" : "s",
                p.n_problems == 1 ? "has" : "have", p.problems,
-               strlen(p.problems) + 200 > sizeof p.problems ? "\n  ..." : "");
+               strlen(p.problems) + 200 > sizeof p.problems ? "; ..." : "");
     } else {
       im->text = p.body;
       im->text_len = p.body_len;

@@ -69,5 +69,7 @@ void imp_problem(importer *p, const ox_node *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Convert node i of the graph (onnx_import_ops.c). */
 void imp_convert_node(importer *p, int i);
+/* The shortest text that reads back as the same float32. */
+const char *imp_num(char *buf, size_t n, double v);
 
 #endif

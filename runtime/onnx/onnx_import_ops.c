@@ -280,8 +280,10 @@ static void batchnorm_node(importer *p, const ox_node *n, const value *x) {
     imp_weight(p, key, t[i]->f, 1, &x->dim[0], 0, 1);
   }
   imp_begin(p, node, ident);
-  fprintf(p->out, "batchnorm(%s, eps=%.9g, momentum=%.9g", x->ident, imp_af(n, "epsilon", 1e-5),
-          1.0 - imp_af(n, "momentum", 0.9));
+  char e[32];
+  /* momentum only weighs the running statistics while training: 6 digits */
+  fprintf(p->out, "batchnorm(%s, eps=%s, momentum=%.6g", x->ident,
+          imp_num(e, sizeof e, imp_af(n, "epsilon", 1e-5)), 1.0 - imp_af(n, "momentum", 0.9));
   imp_end(p, node, ident);
   imp_set_act(p, n->out[0], ident, x->ndim, x->dim);
 }
@@ -338,7 +340,9 @@ static void arith_node(importer *p, const ox_node *n, char op) {
     }
     char cs[200];
     if (c->numel == 1) {
-      snprintf(cs, sizeof cs, "(%.9g)", c->f[0]);
+      char num[32];
+      imp_num(num, sizeof num, c->f[0]);
+      snprintf(cs, sizeof cs, c->f[0] < 0 ? "(%s)" : "%s", num);
     } else {
       const char *pn = imp_fresh(p, c->name, 0);
       imp_weight(p, pn, c->f, q, cd, 0, 1);
@@ -499,6 +503,13 @@ void imp_convert_node(importer *p, int i) {
     }
   }
   const value *x = imp_act(p, n, 0);
+  const ox_tensor *c0 = imp_init(p, n, 0, OX_FLOAT);
+  if (!c0) c0 = imp_init(p, n, 0, OX_INT64);
+  if (c0 && (strcmp(op, "Identity") == 0 || strcmp(op, "Dropout") == 0)) {
+    value *v = imp_get(p, n->out[0]); /* a constant passed on (PyTorch shares them so) */
+    if (v) v->kind = V_INIT, v->t = c0;
+    return;
+  }
   static const char *const known[] = {"Gemm", "MatMul", "Conv", "MaxPool", "AveragePool",
                                       "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Softmax",
                                       "LogSoftmax", "Flatten", "Reshape", "Concat",
@@ -545,7 +556,8 @@ void imp_convert_node(importer *p, int i) {
     unary_line(p, n, x, op[0] == 'R' ? "relu" : op[0] == 'S' ? "sigmoid" : "tanh", "");
   } else if (strcmp(op, "LeakyRelu") == 0) {
     char extra[64];
-    snprintf(extra, sizeof extra, ", slope=%.9g", imp_af(n, "alpha", 0.01));
+    char num[32];
+    snprintf(extra, sizeof extra, ", slope=%s", imp_num(num, sizeof num, imp_af(n, "alpha", 0.01)));
     unary_line(p, n, x, "leaky_relu", extra);
   } else if (strcmp(op, "Softmax") == 0 || strcmp(op, "LogSoftmax") == 0) {
     int64_t axis, def = p->ox.opset >= 13 ? -1 : 1, a = imp_ai(n, "axis", def);

@@ -67,8 +67,8 @@ void imp_problem(importer *p, const ox_node *n, const char *fmt, ...) {
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
   }
-  snprintf(p->problems + used, sizeof p->problems - used, "\n  %.60s (node `%.80s`)%s%s",
-           n->op_type, n->name[0] ? n->name : n->n_out ? n->out[0] : "?", why[0] ? ": " : "",
+  snprintf(p->problems + used, sizeof p->problems - used, "%s%.60s (node `%.80s`)%s%s",
+           used ? "; " : "", n->op_type, n->name[0] ? n->name : n->n_out ? n->out[0] : "?", why[0] ? ": " : "",
            why);
 }
 
@@ -215,3 +215,12 @@ void imp_end(importer *p, const char *node, const char *ident) {
   fputs(")\n", p->out);
 }
 
+
+const char *imp_num(char *buf, size_t n, double v) {
+  float f = (float)v;
+  for (int digits = 6; digits <= 9; digits++) {
+    snprintf(buf, n, "%.*g", digits, (double)f);
+    if ((float)strtod(buf, NULL) == f) break;
+  }
+  return buf;
+}
