@@ -45,6 +45,7 @@ int main(void) {
   test_plugin_dirs_register();
   test_session_limits_register();
   test_plugin_check_register();
+  test_onnx_register();
   keep_only_suites_matching(getenv("NND_TEST_SUITE"));
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();

@@ -43,6 +43,7 @@ void test_diag_escape_register(void);
 void test_plugin_dirs_register(void);
 void test_session_limits_register(void);
 void test_plugin_check_register(void);
+void test_onnx_register(void);
 
 /* test_backends.c: 1 when backend b's plugin loaded and a test should run
  * (a plugin not built passes with a note, one built but refused fails);
