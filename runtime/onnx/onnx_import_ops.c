@@ -539,7 +539,7 @@ void imp_convert_node(importer *p, int i) {
                imp_af(n, "beta", 1), n->out[0]);
   } else if (strcmp(op, "MatMul") == 0) {
     const ox_tensor *w = imp_init(p, n, 1, OX_FLOAT), *b = NULL;
-    int add = w && w->ndim == 2 && x->ndim == 1 ? fusable_add(p, i, w->dims[1], &b) : -1;
+    int add = w && x && w->ndim == 2 && x->ndim == 1 ? fusable_add(p, i, w->dims[1], &b) : -1;
     if (add >= 0) { /* MatMul then Add of a bias: a dense layer */
       p->fused[add] = 1;
       dense_line(p, n, x, w, 0, 1, b, 1, p->ox.nodes[add].out[0]);
