@@ -16,6 +16,7 @@
 #include "onnx_read.h"
 #include "output_file.h"
 #include "strmap.h"
+#include "shape.h"
 #include "onnx_import_internal.h"
 
 
@@ -46,10 +47,15 @@ static void convert_graph(importer *p, const char *model_name, const char *weigh
       continue;
     }
     int ok = 1;
-    for (int d = 1; d < in->ndim; d++) ok &= in->dims[d] > 0;
+    int64_t numel = 1;
+    for (int d = 1; ok && d < in->ndim; d++) {
+      ok = in->dims[d] > 0 && in->dims[d] <= NND_MAX_ELEMENTS / numel;
+      if (ok) numel *= in->dims[d];
+    }
     if (!ok) {
       snprintf(p->problems + strlen(p->problems), 200,
-               "%sinput `%.80s`: every dimension but the first (the batch) must be known",
+               "%sinput `%.80s`: every dimension but the first (the batch) must be known (and "
+               "the sample at most 2^40 elements)",
                p->problems[0] ? "; " : "", in->name);
       p->n_problems++;
       continue;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "onnx_import_internal.h"
+#include "shape.h"
 
 /* The per-sample axis of an ONNX axis over a tensor of per-sample rank r:
  * -1 for the batch axis or one out of range; negative axes stay negative. */
@@ -232,7 +233,7 @@ static void reshape_node(importer *p, const ox_node *n, const value *x) {
     if (d[i] == -1) {
       if (minus >= 0 || t->i[0] == -1) ok = 0;
       minus = i;
-    } else if (d[i] < 1) {
+    } else if (d[i] < 1 || d[i] > NND_MAX_ELEMENTS || known > NND_MAX_ELEMENTS / d[i]) {
       ok = 0;
     } else {
       known *= d[i];

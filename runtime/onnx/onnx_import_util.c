@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "onnx_import_internal.h"
+#include "shape.h"
 /* ----------------------------------------------------------------- names */
 
 static const char *const keywords[] = {"model", "input", "param", "block", "return", "loss",
@@ -104,6 +105,21 @@ void imp_set_act(importer *p, const char *onnx_name, const char *ident, int ndim
                     const int64_t *dim) {
   value *v = imp_put(p, onnx_name);
   if (!v) return;
+  int64_t numel = 1;
+  for (int i = 0; i < ndim; i++) {
+    if (dim[i] < 1 || dim[i] > NND_MAX_ELEMENTS / numel) {
+      /* nnd's limit on one sample; the node that made it is named here */
+      size_t used = strlen(p->problems);
+      if (used + 200 < sizeof p->problems)
+        snprintf(p->problems + used, sizeof p->problems - used,
+                 "%svalue `%.80s`: a sample of more than 2^40 elements or an empty dim",
+                 used ? "; " : "", onnx_name);
+      p->n_problems++;
+      v->kind = V_BAD;
+      return;
+    }
+    numel *= dim[i];
+  }
   v->kind = V_ACT;
   v->ident = ident;
   v->ndim = ndim;

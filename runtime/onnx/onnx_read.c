@@ -214,6 +214,11 @@ static int read_attr(reader *r, const pb_field *msg, ox_attr *a) {
     }
   }
   if (k < 0) return bad(r, "attribute `%s`: malformed bytes", a->name);
+  /* sizes, strides, pads and axes: bounded so arithmetic on them cannot overflow */
+  int over = a->i > OX_MAX_ATTR_INT || a->i < -OX_MAX_ATTR_INT;
+  for (int i = 0; i < a->n_ints; i++)
+    over |= a->ints[i] > OX_MAX_ATTR_INT || a->ints[i] < -OX_MAX_ATTR_INT;
+  if (over) return bad(r, "attribute `%s`: a value beyond 2^40", a->name);
   return 0;
 }
 

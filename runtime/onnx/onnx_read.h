@@ -15,6 +15,7 @@
 #define OX_MAX_NODES 100000
 #define OX_MAX_IO 4096          /* inputs or outputs of one node or graph */
 #define OX_MAX_ATTRS 64
+#define OX_MAX_ATTR_INT (INT64_C(1) << 40)
 #define OX_MAX_INTS 64          /* elements of an ints attribute */
 #define OX_MAX_INT_ELEMENTS 65536
 #define OX_MAX_ELEMENTS (1 << 29)  /* 2 GiB of floats: protobuf's own limit */
