@@ -94,6 +94,25 @@ static const help_entry entries[] = {
      "exp for nll; an mse model prints its values): samples given with --input\n"
      "(a multiple of the per-sample size makes several), else the first N\n"
      "(default 10) of the model's test data, with their true class.\n"},
+    {"export", "write a model's inference graph and weights as ONNX",
+     "usage: nnd export FILE --weights CKPT -o FILE.onnx\n\n"
+     "Write the inference graph (the model's inputs up to what each loss\n"
+     "judges; losses left out, dropout removed, batchnorm with its running\n"
+     "statistics) with the weights of CKPT as ONNX (IR version 7, opset 13).\n"
+     "Nodes and initializers keep nnd's names; the batch dimension is \"N\".\n"
+     "An op with no ONNX form (a plugin's) is refused, naming op and node.\n"
+     "Exit status: 0 written, 1 model or weights refused, 2 usage error.\n"},
+    {"import", "turn an ONNX graph into a .nnd file and its weights",
+     "usage: nnd import MODEL.onnx -o FILE.nnd [--weights FILE.safetensors]\n\n"
+     "Write the graph as a readable .nnd file (inputs, one line per node, a\n"
+     "commented loss and train template) and its weights as safetensors (by\n"
+     "default FILE.safetensors next to FILE.nnd; use it with --weights).\n"
+     "Reads Gemm, MatMul(+Add), Conv, MaxPool, AveragePool, Relu, LeakyRelu,\n"
+     "Sigmoid, Tanh, Softmax, LogSoftmax, Flatten, Reshape (constant shape),\n"
+     "Concat, BatchNormalization, Dropout, Identity, Add, Sub, Mul, Constant.\n"
+     "Every node it cannot express is listed in one error; then nothing is\n"
+     "written.\n"
+     "Exit status: 0 written, 1 the file is refused, 2 usage error.\n"},
     {"sweep", "train every combination of settings and compare them",
      "usage: nnd sweep FILE --set KEY=V1,V2,... [--set ...] [--log-dir DIR]\n\n"
      "Train the model once per combination of the values given (--set\n"
