@@ -33,7 +33,7 @@ static void dense_line(importer *p, const ox_node *n, const value *x, const ox_t
                        const char *out_name) {
   int64_t units = w_is_out_in ? w->dims[0] : w->dims[1];
   int64_t in = w_is_out_in ? w->dims[1] : w->dims[0];
-  if (x->ndim != 1 || x->dim[0] != in) {
+  if (x->ndim != 1 || x->dim[0] != in || units < 1) {
     imp_problem(p, n, "the input has %d per-sample dims (of %lld), the weight takes %lld",
                 x->ndim, (long long)(x->ndim ? x->dim[0] : 0), (long long)in);
     imp_set_bad(p, n);
@@ -72,6 +72,7 @@ static void conv_node(importer *p, const ox_node *n, const value *x) {
   const ox_tensor *w = imp_init(p, n, 1, OX_FLOAT), *b = imp_init(p, n, 2, OX_FLOAT);
   int nsp = x->ndim - 1;
   if ((nsp != 1 && nsp != 2) || !w || w->ndim != nsp + 2 || w->dims[1] != x->dim[0] ||
+      w->numel < 1 ||
       (n->n_in > 2 && n->in[2][0] && (!b || b->numel != w->dims[0]))) {
     imp_problem(p, n, "a 1-D or 2-D convolution with constant weights matching its input");
     imp_set_bad(p, n);
@@ -267,8 +268,11 @@ static void batchnorm_node(importer *p, const ox_node *n, const value *x) {
     ok &= t[i] && x->ndim >= 1 && t[i]->numel == x->dim[0];
   }
   for (int i = 1; i < n->n_out; i++) ok &= !n->out[i][0];
+  double eps = imp_af(n, "epsilon", 1e-5), mom = imp_af(n, "momentum", 0.9);
+  ok &= eps > 0 && eps < 1e30 && mom >= 0 && mom <= 1; /* nnd's ranges (NaN fails too) */
   if (!ok) {
-    imp_problem(p, n, "inference form over [C], [C, L] or [C, H, W] with constant statistics");
+    imp_problem(p, n, "inference form over [C], [C, L] or [C, H, W] with constant statistics, "
+                      "epsilon > 0 and momentum in [0, 1]");
     imp_set_bad(p, n);
     return;
   }
@@ -283,8 +287,8 @@ static void batchnorm_node(importer *p, const ox_node *n, const value *x) {
   imp_begin(p, node, ident);
   char e[32];
   /* momentum only weighs the running statistics while training: 6 digits */
-  fprintf(p->out, "batchnorm(%s, eps=%s, momentum=%.6g", x->ident,
-          imp_num(e, sizeof e, imp_af(n, "epsilon", 1e-5)), 1.0 - imp_af(n, "momentum", 0.9));
+  fprintf(p->out, "batchnorm(%s, eps=%s, momentum=%.6g", x->ident, imp_num(e, sizeof e, eps),
+          1.0 - mom);
   imp_end(p, node, ident);
   imp_set_act(p, n->out[0], ident, x->ndim, x->dim);
 }
@@ -318,7 +322,7 @@ static void arith_node(importer *p, const ox_node *n, char op) {
     }
     snprintf(operand[0], sizeof operand[0], "%s", a->ident);
     snprintf(operand[1], sizeof operand[1], "%s", b->ident);
-  } else if (x && c) {
+  } else if (x && c && c->numel >= 1 && (c->numel > 1 || (c->f[0] > -1e38 && c->f[0] < 1e38))) {
     int q = c->ndim, off = 0;
     int64_t cd[OX_MAX_DIMS];
     memcpy(cd, c->dims, sizeof cd);
@@ -416,8 +420,8 @@ static void matmul_node(importer *p, const ox_node *n) {
   const ox_tensor *ta = imp_init(p, n, 0, OX_FLOAT), *tb = imp_init(p, n, 1, OX_FLOAT);
   int ok = 0;
   if (a && b) ok = a->ndim == b->ndim && a->ndim >= 2;
-  else if (a && tb) ok = tb->ndim >= 1 && (tb->ndim <= a->ndim || (a->ndim == 1 && tb->ndim == 2));
-  else if (ta && b) ok = ta->ndim >= 1 && b->ndim >= 2 && ta->ndim <= b->ndim;
+  else if (a && tb) ok = tb->ndim >= 1 && tb->numel >= 1 && (tb->ndim <= a->ndim || (a->ndim == 1 && tb->ndim == 2));
+  else if (ta && b) ok = ta->ndim >= 1 && ta->numel >= 1 && b->ndim >= 2 && ta->ndim <= b->ndim;
   int64_t out[OX_MAX_DIMS + 2];
   int nd = -1;
   if (ok)
@@ -556,6 +560,12 @@ void imp_convert_node(importer *p, int i) {
   } else if (strcmp(op, "Relu") == 0 || strcmp(op, "Sigmoid") == 0 || strcmp(op, "Tanh") == 0) {
     unary_line(p, n, x, op[0] == 'R' ? "relu" : op[0] == 'S' ? "sigmoid" : "tanh", "");
   } else if (strcmp(op, "LeakyRelu") == 0) {
+    double alpha = imp_af(n, "alpha", 0.01);
+    if (!(alpha > -1e30 && alpha < 1e30)) {
+      imp_problem(p, n, "alpha is not a finite number");
+      imp_set_bad(p, n);
+      return;
+    }
     char extra[64];
     char num[32];
     snprintf(extra, sizeof extra, ", slope=%s", imp_num(num, sizeof num, imp_af(n, "alpha", 0.01)));

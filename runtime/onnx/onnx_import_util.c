@@ -1,5 +1,6 @@
 /* onnx_import_util.c — what the importer's node conversions share: names,
  * values, weights and the list of problems (onnx_import_internal.h). */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,6 +150,16 @@ void imp_weight(importer *p, const char *name, const float *data, int ndim,
   }
   int64_t n = 1;
   for (int i = 0; i < ndim; i++) n *= dim[i];
+  for (int64_t i = 0; i < n; i++)
+    if (!isfinite(data[i]) || !isfinite((float)(scale * data[i]))) {
+      /* nnd refuses such weights when it loads them: say so now, by name */
+      size_t used = strlen(p->problems);
+      if (used + 200 < sizeof p->problems)
+        snprintf(p->problems + used, sizeof p->problems - used,
+                 "%sweight `%.80s`: NaN or infinite values", used ? "; " : "", name);
+      p->n_problems++;
+      return;
+    }
   float *d = nnd_arena_alloc(&im->arena, (size_t)n * sizeof *d + 1);
   if (!d) {
     p->oom = 1;

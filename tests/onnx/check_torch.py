@@ -160,6 +160,7 @@ def main():
     ap.add_argument("--srcdir", required=True)
     args = ap.parse_args()
     torch.set_num_threads(1)
+    torch.manual_seed(0)
     nets = [("fashion_mlp", FashionMLP(), DATA["fashion"]),
             ("fashion_cnn", FashionCNN(), DATA["fashion"]),
             ("mnist_mlp", MnistMLP(), os.path.join(args.srcdir, DATA["mnist"]))]
