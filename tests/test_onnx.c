@@ -11,6 +11,7 @@
 
 #include "checkpoint.h"
 #include "onnx.h"
+#include "onnx_import_internal.h"
 #include "onnx_read.h"
 #include "pb.h"
 #include "tests.h"
@@ -114,6 +115,57 @@ static void test_supported_graph_converts(void) {
   nnd_model *nm = compile_ok(text);
   CU_ASSERT_PTR_NOT_NULL(nm);
   nnd_model_free(nm);
+  nnd_onnx_import_free(im);
+  pb_writer_free(&g);
+  pb_writer_free(&m);
+}
+
+static void initializer(pb_writer *g, const char *name, int nd, const int64_t *dims,
+                        const float *v, int n) {
+  size_t k = pb_begin(g, 5);
+  for (int i = 0; i < nd; i++) pb_put_int64(g, 1, dims[i]);
+  pb_put_varint(g, 2, 1);
+  pb_put_string(g, 8, name);
+  for (int i = 0; i < n; i++) pb_put_float(g, 4, v[i]);
+  pb_end(g, k);
+}
+
+/* MatMul by a constant [in, out] followed by the Add of a bias: one dense
+ * layer, its weight transposed to nnd's (and PyTorch's) [out, in]. */
+static void test_matmul_add_is_dense(void) {
+  pb_writer g = {0}, m = {0};
+  int64_t three = 3, wd[2] = {3, 2}, two = 2;
+  static const float w[6] = {1, 2, 3, 4, 5, 6}, b[2] = {0.5f, -1};
+  value_info(&g, 11, "x", 1, &three);
+  initializer(&g, "W", 2, wd, w, 6);
+  initializer(&g, "b", 1, &two, b, 2);
+  size_t k = pb_begin(&g, 1);
+  pb_put_string(&g, 1, "x");
+  pb_put_string(&g, 1, "W");
+  pb_put_string(&g, 2, "xw");
+  pb_put_string(&g, 4, "MatMul");
+  pb_end(&g, k);
+  k = pb_begin(&g, 1);
+  pb_put_string(&g, 1, "xw");
+  pb_put_string(&g, 1, "b");
+  pb_put_string(&g, 2, "y");
+  pb_put_string(&g, 4, "Add");
+  pb_end(&g, k);
+  value_info(&g, 12, "y", 1, &two);
+  model(&m, &g);
+  char err[1024] = "";
+  nnd_onnx_import *im = NULL;
+  CU_ASSERT_EQUAL_FATAL(nnd_onnx_convert("mm.onnx", m.data, m.len, "mm", "mm.safetensors",
+                                         &im, err, sizeof err), 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(nnd_onnx_import_text(im), "\ny = dense(x, units=2)\n"));
+  CU_ASSERT_EQUAL_FATAL(im->n_tensors, 2);
+  CU_ASSERT_STRING_EQUAL(im->tensors[0].name, "y.weight");
+  CU_ASSERT_EQUAL(im->tensors[0].dim[0], 2);
+  CU_ASSERT_EQUAL(im->tensors[0].dim[1], 3);
+  static const float wt[6] = {1, 3, 5, 2, 4, 6};
+  CU_ASSERT_EQUAL(memcmp(im->tensors[0].data, wt, sizeof wt), 0);
+  CU_ASSERT_STRING_EQUAL(im->tensors[1].name, "y.bias");
+  CU_ASSERT_EQUAL(memcmp(im->tensors[1].data, b, sizeof b), 0);
   nnd_onnx_import_free(im);
   pb_writer_free(&g);
   pb_writer_free(&m);
@@ -224,6 +276,7 @@ void test_onnx_register(void) {
               test_unsupported_listed_once);
   CU_add_test(s, "a supported graph imports into a model that compiles",
               test_supported_graph_converts);
+  CU_add_test(s, "MatMul then Add of a bias is one dense layer", test_matmul_add_is_dense);
   CU_add_test(s, "every truncation of a file is refused", test_truncated_files_refused);
   CU_add_test(s, "sizes and lengths are checked before use", test_sizes_checked_before_use);
   CU_add_test(s, "a refused import writes nothing", test_nothing_half_written);

@@ -30,23 +30,24 @@ static int all_ones(const int64_t *v, int n) {
 /* x W^T + b from Gemm, or MatMul (W stored [in, out]) followed by an Add */
 static void dense_line(importer *p, const ox_node *n, const value *x, const ox_tensor *w,
                        int w_is_out_in, double alpha, const ox_tensor *b, double beta,
-                       const char *out_name) {
+                       const ox_node *last) {
+  const char *out_name = last->out[0]; /* the Add's, when a MatMul and an Add fuse */
   int64_t units = w_is_out_in ? w->dims[0] : w->dims[1];
   int64_t in = w_is_out_in ? w->dims[1] : w->dims[0];
   if (x->ndim != 1 || x->dim[0] != in || units < 1) {
     imp_problem(p, n, "the input has %d per-sample dims (of %lld), the weight takes %lld",
                 x->ndim, (long long)(x->ndim ? x->dim[0] : 0), (long long)in);
-    imp_set_bad(p, n);
+    imp_set_bad(p, n), imp_set_bad(p, last);
     return;
   }
   if (b && b->numel != units && b->numel != 1) {
     imp_problem(p, n, "a bias of %lld values for %lld units", (long long)b->numel,
                 (long long)units);
-    imp_set_bad(p, n);
+    imp_set_bad(p, n), imp_set_bad(p, last);
     return;
   }
   const char *node, *ident;
-  imp_names(p, n, w->name, "dense", &node, &ident);
+  imp_names(p, last, w->name, "dense", &node, &ident);
   char key[300];
   int64_t wd[2] = {w->dims[0], w->dims[1]};
   snprintf(key, sizeof key, "%s.weight", node);
@@ -541,13 +542,13 @@ void imp_convert_node(importer *p, int i) {
       return;
     }
     dense_line(p, n, x, w, imp_ai(n, "transB", 0) != 0, imp_af(n, "alpha", 1), c,
-               imp_af(n, "beta", 1), n->out[0]);
+               imp_af(n, "beta", 1), n);
   } else if (strcmp(op, "MatMul") == 0) {
     const ox_tensor *w = imp_init(p, n, 1, OX_FLOAT), *b = NULL;
     int add = w && x && w->ndim == 2 && x->ndim == 1 ? fusable_add(p, i, w->dims[1], &b) : -1;
     if (add >= 0) { /* MatMul then Add of a bias: a dense layer */
       p->fused[add] = 1;
-      dense_line(p, n, x, w, 0, 1, b, 1, p->ox.nodes[add].out[0]);
+      dense_line(p, n, x, w, 0, 1, b, 1, &p->ox.nodes[add]);
       value *mid = imp_get(p, n->out[0]);
       if (mid) mid->kind = V_BAD; /* read by the fused Add only */
     } else {

@@ -23,8 +23,10 @@ static int die(const char *what, const char *msg) {
 
 int main(int argc, char **argv) {
   if (argc < 4) return die("usage", "init MODEL WEIGHTS | run MODEL WEIGHTS N ...");
+  /* the build tree's plugins unless NND_PLUGIN_PATH says otherwise */
   const char *dir = getenv("NND_PLUGIN_PATH");
-  nnd_load_plugins(dir ? &dir : NULL, dir ? 1 : 0);
+  if (!dir) dir = NND_TEST_BUILDDIR "/plugins/.libs";
+  nnd_load_plugins(&dir, 1);
   nnd_model *m = NULL;
   nnd_diag_list *d = NULL;
   if (nnd_compile_file(argv[2], &m, &d) != 0) {
