@@ -51,9 +51,10 @@ int main(int argc, char **argv) {
       for (int64_t k = 0; k < t.numel; k++)
         t.data[k] = (float)(var ? 0.5 + nnd_rng_uniform(&r) : 0.2 * (nnd_rng_uniform(&r) - 0.5));
     }
-    if (nnd_session_save(s, argv[3], NULL, NULL, 0, err, sizeof err) != 0)
-      return die(argv[3], err);
-    return 0;
+    int rc = nnd_session_save(s, argv[3], NULL, NULL, 0, err, sizeof err);
+    nnd_session_free(s);
+    nnd_model_free(m);
+    return rc != 0 ? die(argv[3], err) : 0;
   }
   if (argc < 5) return die("usage", "run MODEL WEIGHTS N ...");
   int n = atoi(argv[4]);
