@@ -58,7 +58,7 @@ static const help_entry entries[] = {
      "exceeds the tolerance (default 0.01).\n"},
     {"train", "train the model on its data, with checkpoints",
      "usage: nnd train FILE [--set KEY=VALUE]... [--checkpoint PATH]\n"
-     "                      [--resume PATH | --overwrite]\n"
+     "                      [--resume PATH | --overwrite] [--weights CKPT]\n"
      "                      [--log FILE.csv | --log FILE.jsonl [--log-steps]]\n\n"
      "Train with the model's train block: data, test, validation, optimizer,\n"
      "schedule, batch, epochs, seed, shuffle; --set overrides any of them, or an\n"
@@ -76,7 +76,9 @@ static const help_entry entries[] = {
      "row per epoch (JSON lines when the name ends in .jsonl; with --log-steps\n"
      "also one line per step with its running loss), rewritten whole after each\n"
      "epoch. Outputs are written atomically; devices, symlinks and an output\n"
-     "that is the model, --resume or the other output are refused.\n"},
+     "that is the model, --resume or the other output are refused. --weights\n"
+     "starts from the parameters of CKPT (such as `nnd import` writes) instead of\n"
+     "the model's initializers.\n"},
     {"eval", "evaluate trained weights: accuracy, per class, confusion matrix",
      "usage: nnd eval FILE --weights CKPT [--json] [--report FILE.html [--log CSV]]\n\n"
      "Run the test set (else the training data) of the model's train block with\n"

@@ -82,6 +82,7 @@ static void on_epoch(const nnd_epoch_stats *e, void *user) {
 
 int cmd_train(int argc, char **argv) {
   const char *file = NULL, *checkpoint = NULL, *resume = NULL, *log = NULL;
+  const char *weights = NULL; /* initial weights (an `nnd import`'s), not a resume */
   const char *sets[32];
   int n_sets = 0, log_steps = 0, overwrite = 0;
   for (int i = 1; i < argc; i++) {
@@ -89,6 +90,7 @@ int cmd_train(int argc, char **argv) {
     int has = i + 1 < argc;
     if (strcmp(a, "--checkpoint") == 0 && has) checkpoint = argv[++i];
     else if (strcmp(a, "--resume") == 0 && has) resume = argv[++i];
+    else if (strcmp(a, "--weights") == 0 && has) weights = argv[++i];
     else if (strcmp(a, "--log") == 0 && has) log = argv[++i];
     else if (strcmp(a, "--log-steps") == 0) log_steps = 1;
     else if (strcmp(a, "--overwrite") == 0) overwrite = 1;
@@ -98,6 +100,7 @@ int cmd_train(int argc, char **argv) {
     else file = a;
   }
   if (!file) return cli_usage_error("train", "expected a model file");
+  if (weights && resume) return cli_usage_error("train", "--weights starts a new run; --resume continues one: give one of them");
   nnd_model *m = NULL;
   if (cli_compile(file, &m) != EXIT_OK) return EXIT_MODEL;
   char err[2048];
@@ -146,7 +149,8 @@ int cmd_train(int argc, char **argv) {
   nnd_session_options so = {.size = sizeof so, .backends = cli_options.backends,
                             .no_input_grads = 1};
   int status = EXIT_OK;
-  if (nnd_session_new(m, &so, &s, err, sizeof err) != 0) {
+  if (nnd_session_new(m, &so, &s, err, sizeof err) != 0 ||
+      (weights && !resume && nnd_session_load(s, weights, 0, NULL, err, sizeof err) != 0)) {
     cli_error("train", err);
     status = EXIT_MODEL;
   }

@@ -31,10 +31,11 @@ static void convert_graph(importer *p, const char *model_name, const char *weigh
     if (v) v->kind = V_INIT, v->t = &g->inits[i];
   }
   fprintf(p->out, "# Imported by `nnd import` from %s (ONNX IR version %lld, opset %lld).\n"
-                  "# The weights are in %s: nnd eval/predict FILE --weights %s\n"
+                  "# The weights are in %s: nnd eval/predict FILE --weights %s;\n"
+                  "# nnd train FILE --weights %s starts training from them.\n"
                   "model %s\n\n",
           src, (long long)g->ir_version, (long long)g->opset, weights_ref, weights_ref,
-          model_name);
+          weights_ref, model_name);
   for (int i = 0; i < g->n_inputs; i++) {
     const ox_value *in = &g->inputs[i];
     value *v = imp_get(p, in->name);

@@ -148,6 +148,18 @@ def check(args, name, net, data, tmp):
     acc = float((theirs == tlabels).mean())
     if not m or abs(float(m.group(1)) - acc) > 1e-9:
         return f"nnd eval's accuracy is not PyTorch's {acc}: {out[:200]}"
+    # training starts from the imported weights: a step too small to move
+    # any of them leaves PyTorch's accuracy (nnd's own initializers would not)
+    ckpt = os.path.join(tmp, f"{name}.trained.safetensors")
+    rc, out = run([args.nnd, "train", nnd_file, "--weights", weights, "--checkpoint", ckpt,
+                   "--set", f'data=idx("{ip}", "{lp}", scale=1/255)', "--set",
+                   "optimizer=sgd(lr=1e-30)", "--set", "epochs=1", "--set", "batch=64"])
+    if rc != 0:
+        return f"nnd train --weights: {out}"
+    rc, out = run([args.nnd, "eval", nnd_file, "--weights", ckpt, "--json"])
+    m2 = re.search(r'"accuracy":\s*([0-9.eE+-]+)', out)
+    if rc != 0 or not m2 or abs(float(m2.group(1)) - acc) > 1e-9:
+        return f"training from the imported weights lost PyTorch's accuracy {acc}: {out[:200]}"
     print(f"ok {name}: PyTorch -> ONNX -> nnd: {N} classes equal, probabilities to {err:.2g}, "
           f"eval accuracy {acc:.4f}", flush=True)
     return None
