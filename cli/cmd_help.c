@@ -111,7 +111,9 @@ static const help_entry entries[] = {
      "default FILE.safetensors next to FILE.nnd; use it with --weights).\n"
      "Reads Gemm, MatMul(+Add), Conv, MaxPool, AveragePool, Relu, LeakyRelu,\n"
      "Sigmoid, Tanh, Softmax, LogSoftmax, Flatten, Reshape (constant shape),\n"
-     "Concat, BatchNormalization, Dropout, Identity, Add, Sub, Mul, Constant.\n"
+     "Concat, BatchNormalization, Dropout, Identity, Add, Sub, Mul, Constant,\n"
+     "and the Shape/Gather/Unsqueeze/Concat arithmetic and zero Pads PyTorch's\n"
+     "exporter writes around a reshape and an average pool.\n"
      "Every node it cannot express is listed in one error; then nothing is\n"
      "written.\n"
      "Exit status: 0 written, 1 the file is refused, 2 usage error.\n"},

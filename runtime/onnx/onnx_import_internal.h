@@ -69,6 +69,12 @@ void imp_problem(importer *p, const ox_node *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Convert node i of the graph (onnx_import_ops.c). */
 void imp_convert_node(importer *p, int i);
+/* The batch size in a shape the graph computes: only a Reshape's first
+ * entry may hold it (meaning "the batch", as 0 does). */
+#define BATCH_MARK (-(INT64_C(1) << 62))
+/* Shape computations and zero Pads (onnx_import_shape.c): 1 when the node
+ * was one (converted, or listed as a problem), else 0. */
+int imp_fold_shape(importer *p, const ox_node *n, const value *x);
 /* The shortest text that reads back as the same float32. */
 const char *imp_num(char *buf, size_t n, double v);
 

@@ -8,6 +8,7 @@
 #include "onnx_import_internal.h"
 #include "shape.h"
 
+
 /* The per-sample axis of an ONNX axis over a tensor of per-sample rank r:
  * -1 for the batch axis or one out of range; negative axes stay negative. */
 static int sample_axis(int64_t axis, int r, int64_t *out) {
@@ -225,7 +226,7 @@ static void reshape_node(importer *p, const ox_node *n, const value *x) {
   int64_t total = 1, known = 1, d[OX_MAX_DIMS];
   int nd = (int)t->numel - 1, minus = -1;
   for (int i = 0; i < x->ndim; i++) total *= x->dim[i];
-  int ok = t->i[0] == 0 || t->i[0] == -1;
+  int ok = t->i[0] == 0 || t->i[0] == -1 || t->i[0] == BATCH_MARK;
   for (int i = 0; ok && i < nd; i++) {
     d[i] = t->i[1 + i];
     if (d[i] == 0) {
@@ -516,6 +517,7 @@ void imp_convert_node(importer *p, int i) {
     if (v) v->kind = V_INIT, v->t = c0;
     return;
   }
+  if (imp_fold_shape(p, n, x)) return;
   static const char *const known[] = {"Gemm", "MatMul", "Conv", "MaxPool", "AveragePool",
                                       "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Softmax",
                                       "LogSoftmax", "Flatten", "Reshape", "Concat",

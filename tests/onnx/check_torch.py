@@ -80,6 +80,24 @@ class FashionCNN(nn.Module):  # models/fashion_cnn.nnd
         return self.logits(torch.relu(self.dense_1(nn.Flatten()(x))))
 
 
+class TorchIdioms(nn.Module):
+    """What PyTorch code often does and its exporter turns into more than one
+    node: batchnorm (folded into the convolution), an average pool (a Pad of
+    zeros before it), x.view(x.size(0), -1) (Shape, Gather, Unsqueeze,
+    Concat, Reshape), dropout."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 8, 3, padding=1)
+        self.bn = nn.BatchNorm2d(8)
+        self.drop = nn.Dropout(0.2)
+        self.logits = nn.Linear(8 * 14 * 14, 10)
+
+    def forward(self, x):
+        x = nn.functional.avg_pool2d(torch.relu(self.bn(self.conv(x))), 2)
+        return self.logits(self.drop(x.view(x.size(0), -1)))
+
+
 def run(cmd):
     r = subprocess.run(cmd, capture_output=True, text=True)
     return r.returncode, (r.stdout + r.stderr).strip()
@@ -175,7 +193,8 @@ def main():
     torch.manual_seed(0)
     nets = [("fashion_mlp", FashionMLP(), DATA["fashion"]),
             ("fashion_cnn", FashionCNN(), DATA["fashion"]),
-            ("mnist_mlp", MnistMLP(), os.path.join(args.srcdir, DATA["mnist"]))]
+            ("mnist_mlp", MnistMLP(), os.path.join(args.srcdir, DATA["mnist"])),
+            ("torch_idioms", TorchIdioms(), DATA["fashion"])]
     failed = 0
     with tempfile.TemporaryDirectory(prefix="nnd-torch-") as tmp:
         for name, net, data in nets:
