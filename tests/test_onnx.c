@@ -68,11 +68,11 @@ static void model(pb_writer *m, const pb_writer *g) {
 }
 
 static void test_unsupported_listed_once(void) {
-  /* x -> Shape (unsupported) ; x -> Relu -> Unsqueeze (unsupported) -> Tanh */
+  /* x -> Erf (unsupported) ; x -> Relu -> Unsqueeze (unsupported) -> Tanh */
   pb_writer g = {0}, m = {0};
   int64_t four = 4;
   value_info(&g, 11, "x", 1, &four);
-  node(&g, "Shape", "the_shape", "x", "s");
+  node(&g, "Erf", "the_erf", "x", "s");
   node(&g, "Relu", "r", "x", "r");
   node(&g, "Unsqueeze", "unsq", "r", "u");
   node(&g, "Tanh", "t", "u", "t");
@@ -87,7 +87,7 @@ static void test_unsupported_listed_once(void) {
   /* both, with their op types and names, in one message; not the Tanh
      that only follows an unsupported node */
   CU_ASSERT_PTR_NOT_NULL(strstr(err, "hand.onnx: 2 nodes"));
-  CU_ASSERT_PTR_NOT_NULL(strstr(err, "Shape (node `the_shape`)"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, "Erf (node `the_erf`)"));
   CU_ASSERT_PTR_NOT_NULL(strstr(err, "Unsqueeze (node `unsq`)"));
   CU_ASSERT_PTR_NULL(strstr(err, "Tanh"));
   if (!strstr(err, "Unsqueeze")) printf("\n  got: %s\n", err);
@@ -247,6 +247,30 @@ static void test_nothing_half_written(void) {
   CU_ASSERT_FALSE(exists(w));
 }
 
+/* When the model file cannot be written after the weights were, the
+ * weights this import created are taken back. */
+static void test_weights_taken_back(void) {
+  pb_writer g = {0}, m = {0};
+  int64_t four = 4;
+  value_info(&g, 11, "x", 1, &four);
+  node(&g, "Relu", "r", "x", "r");
+  value_info(&g, 12, "r", 1, &four);
+  model(&m, &g);
+  char in[256], out[256], w[256], err[1024] = "";
+  snprintf(in, sizeof in, "%s/ok.onnx", dir);
+  snprintf(out, sizeof out, "%s/no/such/dir/ok.nnd", dir);
+  snprintf(w, sizeof w, "%s/ok.safetensors", dir);
+  FILE *f = fopen(in, "wb");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  fwrite(m.data, 1, m.len, f);
+  fclose(f);
+  CU_ASSERT_EQUAL(nnd_onnx_import_file(in, out, w, err, sizeof err), -1);
+  CU_ASSERT_FALSE(exists(w));
+  CU_ASSERT_FALSE(exists(out));
+  pb_writer_free(&g);
+  pb_writer_free(&m);
+}
+
 /* nnd export refuses an op with no ONNX form, naming op and node. */
 static void test_export_refuses_plugin_op(void) {
   char model_path[256], w[256], out[256], args[1024];
@@ -280,6 +304,8 @@ void test_onnx_register(void) {
   CU_add_test(s, "every truncation of a file is refused", test_truncated_files_refused);
   CU_add_test(s, "sizes and lengths are checked before use", test_sizes_checked_before_use);
   CU_add_test(s, "a refused import writes nothing", test_nothing_half_written);
+  CU_add_test(s, "a model that cannot be written takes its weights back",
+              test_weights_taken_back);
   CU_add_test(s, "export refuses a third-party op by op and node",
               test_export_refuses_plugin_op);
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "checkpoint.h"
 #include "onnx_read.h"
@@ -244,10 +245,16 @@ int nnd_onnx_import_file(const char *path, const char *nnd_path, const char *wei
   wref = wref ? wref + 1 : weights_path;
   nnd_onnx_import *im = NULL;
   if (nnd_onnx_convert(path, data, len, mname, wref, &im, err, err_size) != 0) goto out;
+  /* the weights first, the model that names them last; a model that cannot
+     be written takes back weights this import created */
+  int weights_existed = access(weights_path, F_OK) == 0;
   if (nnd_checkpoint_save(weights_path, im->tensors, im->n_tensors, NULL, NULL, 0, err,
-                          err_size) == 0 &&
-      nnd_output_write("-o", nnd_path, im->text, im->text_len, err, err_size) == 0)
-    rc = 0;
+                          err_size) == 0) {
+    if (nnd_output_write("-o", nnd_path, im->text, im->text_len, err, err_size) == 0)
+      rc = 0;
+    else if (!weights_existed)
+      unlink(weights_path);
+  }
   nnd_onnx_import_free(im);
 out:
   fclose(f);
