@@ -86,6 +86,8 @@ int cmd_plot(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_ir(int argc, char **argv);
 int cmd_help(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 /* The help text of one command, or NULL when there is no such command. */
 const char *cli_command_help(const char *name);

@@ -75,7 +75,7 @@ static const help_entry entries[] = {
      "exceeds the tolerance (default 0.01).\n"},
     {"train", "train the model on its data, with checkpoints",
      "usage: nnd train FILE [--set KEY=VALUE]... [--checkpoint PATH]\n"
-     "                      [--resume PATH | --overwrite]\n"
+     "                      [--resume PATH | --overwrite] [--weights CKPT]\n"
      "                      [--log FILE.csv | --log FILE.jsonl [--log-steps]]\n\n"
      "Train with the model's train block: data, test, validation, optimizer,\n"
      "schedule, batch, epochs, seed, shuffle; --set overrides any of them, or an\n"
@@ -93,7 +93,9 @@ static const help_entry entries[] = {
      "row per epoch (JSON lines when the name ends in .jsonl; with --log-steps\n"
      "also one line per step with its running loss), rewritten whole after each\n"
      "epoch. Outputs are written atomically; devices, symlinks and an output\n"
-     "that is the model, --resume or the other output are refused.\n"},
+     "that is the model, --resume or the other output are refused. --weights\n"
+     "starts from the parameters of CKPT (such as `nnd import` writes) instead of\n"
+     "the model's initializers.\n"},
     {"eval", "evaluate trained weights: accuracy, per class, confusion matrix",
      "usage: nnd eval FILE --weights CKPT [--json] [--report FILE.html [--log CSV]]\n\n"
      "Run the test set (else the training data) of the model's train block with\n"
@@ -111,6 +113,27 @@ static const help_entry entries[] = {
      "exp for nll; an mse model prints its values): samples given with --input\n"
      "(a multiple of the per-sample size makes several), else the first N\n"
      "(default 10) of the model's test data, with their true class.\n"},
+    {"export", "write a model's inference graph and weights as ONNX",
+     "usage: nnd export FILE --weights CKPT -o FILE.onnx\n\n"
+     "Write the inference graph (the model's inputs up to what each loss\n"
+     "judges; losses left out, dropout removed, batchnorm with its running\n"
+     "statistics) with the weights of CKPT as ONNX (IR version 7, opset 13).\n"
+     "Nodes and initializers keep nnd's names; the batch dimension is \"N\".\n"
+     "An op with no ONNX form (a plugin's) is refused, naming op and node.\n"
+     "Exit status: 0 written, 1 model or weights refused, 2 usage error.\n"},
+    {"import", "turn an ONNX graph into a .nnd file and its weights",
+     "usage: nnd import MODEL.onnx -o FILE.nnd [--weights FILE.safetensors]\n\n"
+     "Write the graph as a readable .nnd file (inputs, one line per node, a\n"
+     "commented loss and train template) and its weights as safetensors (by\n"
+     "default FILE.safetensors next to FILE.nnd; use it with --weights).\n"
+     "Reads Gemm, MatMul(+Add), Conv, MaxPool, AveragePool, Relu, LeakyRelu,\n"
+     "Sigmoid, Tanh, Softmax, LogSoftmax, Flatten, Reshape (constant shape),\n"
+     "Concat, BatchNormalization, Dropout, Identity, Add, Sub, Mul, Constant,\n"
+     "and the Shape/Gather/Unsqueeze/Concat arithmetic and zero Pads PyTorch's\n"
+     "exporter writes around a reshape and an average pool.\n"
+     "Every node it cannot express is listed in one error; then nothing is\n"
+     "written.\n"
+     "Exit status: 0 written, 1 the file is refused, 2 usage error.\n"},
     {"sweep", "train every combination of settings and compare them",
      "usage: nnd sweep FILE --set KEY=V1,V2,... [--set ...] [--log-dir DIR]\n\n"
      "Train the model once per combination of the values given (--set\n"

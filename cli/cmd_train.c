@@ -99,6 +99,7 @@ static int train_main(int argc, char **argv, nnd_comm *c, int *local) {
   int lead = c->rank == 0;
   *local = 1;
   const char *file = NULL, *checkpoint = NULL, *resume = NULL, *log = NULL;
+  const char *weights = NULL; /* initial weights (an `nnd import`'s), not a resume */
   const char *sets[32];
   int n_sets = 0, log_steps = 0, overwrite = 0;
   for (int i = 1; i < argc; i++) {
@@ -106,6 +107,7 @@ static int train_main(int argc, char **argv, nnd_comm *c, int *local) {
     int has = i + 1 < argc;
     if (strcmp(a, "--checkpoint") == 0 && has) checkpoint = argv[++i];
     else if (strcmp(a, "--resume") == 0 && has) resume = argv[++i];
+    else if (strcmp(a, "--weights") == 0 && has) weights = argv[++i];
     else if (strcmp(a, "--log") == 0 && has) log = argv[++i];
     else if (strcmp(a, "--log-steps") == 0) log_steps = 1;
     else if (strcmp(a, "--overwrite") == 0) overwrite = 1;
@@ -115,6 +117,7 @@ static int train_main(int argc, char **argv, nnd_comm *c, int *local) {
     else file = a;
   }
   if (!file) return cli_usage_error("train", "expected a model file");
+  if (weights && resume) return cli_usage_error("train", "--weights starts a new run; --resume continues one: give one of them");
   nnd_model *m = NULL;
   if (cli_compile(file, &m) != EXIT_OK) return EXIT_MODEL;
   char err[2048];
@@ -163,7 +166,8 @@ static int train_main(int argc, char **argv, nnd_comm *c, int *local) {
   nnd_session_options so = {.size = sizeof so, .backends = cli_options.backends,
                             .no_input_grads = 1};
   int status = EXIT_OK;
-  if (nnd_session_new(m, &so, &s, err, sizeof err) != 0) {
+  if (nnd_session_new(m, &so, &s, err, sizeof err) != 0 ||
+      (weights && !resume && nnd_session_load(s, weights, 0, NULL, err, sizeof err) != 0)) {
     cli_error("train", err);
     status = EXIT_MODEL;
   }

@@ -15,6 +15,8 @@ static const command commands[] = {
     {"trace", cmd_trace},     {"gradcheck", cmd_gradcheck}, {"plugins", cmd_plugins},
     {"train", cmd_train},     {"eval", cmd_eval},           {"predict", cmd_predict},
     {"sweep", cmd_sweep},     {"plot", cmd_plot},
+    {"export", cmd_export},
+    {"import", cmd_import},
     {"help", cmd_help},
 };
 
