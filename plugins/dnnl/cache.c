@@ -212,3 +212,33 @@ void nnd_dnnl_add_into(float *dst, const float *src, int64_t n) {
   }
   for (int64_t i = 0; i < n; i++) dst[i] += src[i];
 }
+
+int nnd_dnnl_layer_backward(const nnd_kernel_ctx *ctx, const nnd_dnnl_call *c,
+                            const nnd_dnnl_layer_mds *md, int has_bias, float *tdx, float *tdw,
+                            float *tdb) {
+  float *dx = ctx->grad_inputs[0].data, *dw = ctx->grad_inputs[1].data;
+  float *db = has_bias ? ctx->grad_inputs[2].data : NULL;
+  const float *dy = ctx->grad_output->data;
+  nnd_dnnl_args a = {0};
+  int rc = 0;
+  if (dx) {
+    rc = nnd_dnnl_arg(ctx, &a, DNNL_ARG_DIFF_DST, md->dst, dy) ||
+         nnd_dnnl_arg(ctx, &a, DNNL_ARG_WEIGHTS, md->wei, ctx->inputs[1].data) ||
+         nnd_dnnl_arg(ctx, &a, DNNL_ARG_DIFF_SRC, md->src, tdx) ||
+         nnd_dnnl_scratch_arg(ctx, c->e, &a, 0);
+    if (!rc) rc = nnd_dnnl_run(ctx, c->e->prim[1], &a);
+    if (!rc) nnd_dnnl_add_into(dx, tdx, ctx->grad_inputs[0].numel);
+  }
+  if (!rc && (dw || db)) {
+    rc = nnd_dnnl_arg(ctx, &a, DNNL_ARG_SRC, md->src, ctx->inputs[0].data) ||
+         nnd_dnnl_arg(ctx, &a, DNNL_ARG_DIFF_DST, md->dst, dy) ||
+         nnd_dnnl_arg(ctx, &a, DNNL_ARG_DIFF_WEIGHTS, md->wei, tdw) ||
+         (has_bias && nnd_dnnl_arg(ctx, &a, DNNL_ARG_DIFF_BIAS, md->bias, tdb)) ||
+         nnd_dnnl_scratch_arg(ctx, c->e, &a, 0);
+    if (!rc) rc = nnd_dnnl_run(ctx, c->e->prim[2], &a);
+    if (!rc && dw) nnd_dnnl_add_into(dw, tdw, ctx->grad_inputs[1].numel);
+    if (!rc && db) nnd_dnnl_add_into(db, tdb, ctx->grad_inputs[2].numel);
+  }
+  for (int i = 0; rc && i < a.n; i++) dnnl_memory_destroy(a.arg[i].memory);
+  return rc ? -1 : 0;
+}

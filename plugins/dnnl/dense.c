@@ -133,29 +133,8 @@ int nnd_dnnl_dense_backward(const nnd_kernel_ctx *ctx) {
   char *ws = (char *)ctx->workspace + nnd_dnnl_round(c.e->scratch);
   float *tdx = (float *)ws, *tdw = (float *)(ws + dx_bytes(k));
   float *tdb = (float *)(ws + dx_bytes(k) + dw_bytes(k));
-  float *dx = ctx->grad_inputs[0].data, *dw = ctx->grad_inputs[1].data;
-  float *db = k[K_BIAS] ? ctx->grad_inputs[2].data : NULL;
-  const float *dy = ctx->grad_output->data;
-  nnd_dnnl_args a = {0};
-  int rc = 0;
-  if (dx) {
-    rc = nnd_dnnl_arg(ctx, &a, DNNL_ARG_DIFF_DST, &m.dst, dy) ||
-         nnd_dnnl_arg(ctx, &a, DNNL_ARG_WEIGHTS, &m.wei, ctx->inputs[1].data) ||
-         nnd_dnnl_arg(ctx, &a, DNNL_ARG_DIFF_SRC, &m.src, tdx) || nnd_dnnl_scratch_arg(ctx, c.e, &a, 0);
-    if (!rc) rc = nnd_dnnl_run(ctx, c.e->prim[1], &a);
-    if (!rc) nnd_dnnl_add_into(dx, tdx, ctx->grad_inputs[0].numel);
-  }
-  if (!rc && (dw || db)) {
-    rc = nnd_dnnl_arg(ctx, &a, DNNL_ARG_SRC, &m.src, ctx->inputs[0].data) ||
-         nnd_dnnl_arg(ctx, &a, DNNL_ARG_DIFF_DST, &m.dst, dy) ||
-         nnd_dnnl_arg(ctx, &a, DNNL_ARG_DIFF_WEIGHTS, &m.wei, tdw) ||
-         (k[K_BIAS] && nnd_dnnl_arg(ctx, &a, DNNL_ARG_DIFF_BIAS, &m.bias, tdb)) ||
-         nnd_dnnl_scratch_arg(ctx, c.e, &a, 0);
-    if (!rc) rc = nnd_dnnl_run(ctx, c.e->prim[2], &a);
-    if (!rc && dw) nnd_dnnl_add_into(dw, tdw, ctx->grad_inputs[1].numel);
-    if (!rc && db) nnd_dnnl_add_into(db, tdb, ctx->grad_inputs[2].numel);
-  }
-  for (int i = 0; rc && i < a.n; i++) dnnl_memory_destroy(a.arg[i].memory);
+  nnd_dnnl_layer_mds md = {&m.src, &m.wei, &m.bias, &m.dst};
+  int rc = nnd_dnnl_layer_backward(ctx, &c, &md, (int)k[K_BIAS], tdx, tdw, tdb);
   nnd_dnnl_end(&c);
   return rc ? -1 : 0;
 }

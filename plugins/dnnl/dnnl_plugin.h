@@ -92,6 +92,17 @@ void nnd_dnnl_end(nnd_dnnl_call *c);
 /* the threads the entry is being built for (part of every key) */
 int nnd_dnnl_threads(void);
 
+/* The backward of a layer y = x (*) w + b (convolution, inner product), whose
+ * entry's prim[1] computes dx and prim[2] dw and db: each into the temporaries
+ * tdx, tdw, tdb (workspace), then added into the gradients the host gave (the
+ * contract: backward adds). md: the layer's src, wei, bias and dst descriptors. */
+typedef struct {
+  const dnnl_memory_desc_t *src, *wei, *bias, *dst;
+} nnd_dnnl_layer_mds;
+int nnd_dnnl_layer_backward(const nnd_kernel_ctx *ctx, const nnd_dnnl_call *c,
+                            const nnd_dnnl_layer_mds *md, int has_bias, float *tdx, float *tdw,
+                            float *tdb);
+
 /* dst[i] += src[i] over the OpenMP threads */
 void nnd_dnnl_add_into(float *dst, const float *src, int64_t n);
 
