@@ -95,6 +95,27 @@ int nnd_dnnl_make(const nnd_kernel_ctx *ctx, dnnl_primitive_desc_t pd, nnd_dnnl_
   return 0;
 }
 
+int nnd_dnnl_make_layer_backward(const nnd_kernel_ctx *ctx, nnd_dnnl_entry *e,
+                                 const void *data_desc, const void *weights_desc,
+                                 dnnl_primitive_desc_t fpd) {
+  dnnl_primitive_desc_t bpd = nnd_dnnl_pd(ctx, data_desc, fpd);
+  dnnl_primitive_desc_t wpd = bpd ? nnd_dnnl_pd(ctx, weights_desc, fpd) : NULL;
+  int rc = bpd && wpd ? 0 : -1;
+  /* nnd_dnnl_make consumes its descriptor, failing or not */
+  if (rc == 0) {
+    rc = nnd_dnnl_make(ctx, bpd, e, 1);
+    bpd = NULL;
+  }
+  if (rc == 0) {
+    rc = nnd_dnnl_make(ctx, wpd, e, 2);
+    wpd = NULL;
+  }
+  if (bpd) dnnl_primitive_desc_destroy(bpd);
+  if (wpd) dnnl_primitive_desc_destroy(wpd);
+  if (rc != 0) dnnl_primitive_desc_destroy(fpd);
+  return rc;
+}
+
 static void destroy(nnd_dnnl_entry *e) {
   for (int i = 0; i < NND_DNNL_MAX_PRIMS; i++)
     if (e->prim[i]) dnnl_primitive_destroy(e->prim[i]);

@@ -75,17 +75,7 @@ static int conv_build(const nnd_kernel_ctx *ctx, nnd_dnnl_entry *e) {
       dnnl_primitive_desc_destroy(fpd);
       return nnd_kernel_fail(ctx, "oneDNN does not take this convolution's backward");
     }
-    dnnl_primitive_desc_t bpd = nnd_dnnl_pd(ctx, &bd, fpd), wpd = nnd_dnnl_pd(ctx, &wd, fpd);
-    if (!bpd || !wpd) {
-      if (bpd) dnnl_primitive_desc_destroy(bpd);
-      if (wpd) dnnl_primitive_desc_destroy(wpd);
-      dnnl_primitive_desc_destroy(fpd);
-      return -1;
-    }
-    if (nnd_dnnl_make(ctx, bpd, e, 1) != 0 || nnd_dnnl_make(ctx, wpd, e, 2) != 0) {
-      dnnl_primitive_desc_destroy(fpd);
-      return -1;
-    }
+    if (nnd_dnnl_make_layer_backward(ctx, e, &bd, &wd, fpd) != 0) return -1;
     e->tmp_floats = tmp_of(k) / sizeof(float);
   }
   return nnd_dnnl_make(ctx, fpd, e, 0);

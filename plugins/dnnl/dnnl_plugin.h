@@ -92,6 +92,14 @@ void nnd_dnnl_end(nnd_dnnl_call *c);
 /* the threads the entry is being built for (part of every key) */
 int nnd_dnnl_threads(void);
 
+/* The backward primitives of a layer y = x (*) w + b: backward data in slot 1
+ * and backward weights in slot 2 of e, from their op descriptors, with the
+ * forward's fpd as the hint. fpd stays the caller's (slot 0 is made from it)
+ * but is destroyed on failure, so a caller just returns -1. */
+int nnd_dnnl_make_layer_backward(const nnd_kernel_ctx *ctx, nnd_dnnl_entry *e,
+                                 const void *data_desc, const void *weights_desc,
+                                 dnnl_primitive_desc_t fpd);
+
 /* The backward of a layer y = x (*) w + b (convolution, inner product), whose
  * entry's prim[1] computes dx and prim[2] dw and db: each into the temporaries
  * tdx, tdw, tdb (workspace), then added into the gradients the host gave (the
