@@ -39,25 +39,17 @@ static char *sh(const char *args, int *status) {
   return out ? out : strdup("");
 }
 
+/* a file of the scratch directory: written, or read whole (malloc'd, or NULL) */
 static void put(const char *name, const char *text) {
   char path[256];
   snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen(path, "w");
-  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-  fputs(text, f);
-  fclose(f);
+  test_write_text(path, text);
 }
 
 static char *slurp(const char *name) {
   char path[256];
   snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  static char text[1 << 16];
-  size_t n = fread(text, 1, sizeof text - 1, f);
-  text[n] = '\0';
-  fclose(f);
-  return strdup(text);
+  return test_read_file(path);
 }
 
 /* A tiny classifier on two moons: trains in milliseconds. */

@@ -20,24 +20,7 @@ static uint32_t get32(const unsigned char *p) {
 
 static void write_file(const char *name, const char *text, char *path, size_t n) {
   snprintf(path, n, "%s/%s", dir, name);
-  FILE *f = fopen(path, "w");
-  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-  fputs(text, f);
-  fclose(f);
-}
-
-/* The whole of a file (malloc'd), or NULL. */
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  rewind(f);
-  char *s = malloc((size_t)n + 1);
-  if (s && fread(s, 1, (size_t)n, f) != (size_t)n) n = 0;
-  if (s) s[n] = '\0';
-  fclose(f);
-  return s;
+  test_write_text(path, text);
 }
 
 static int count(const char *hay, const char *needle) {
@@ -132,7 +115,7 @@ static void test_plot_svg(void) {
   fclose(f);
   nnd_plot_log_free(&logs[0]);
   nnd_plot_log_free(&logs[1]);
-  char *s = slurp(svg);
+  char *s = test_read_file(svg);
   CU_ASSERT_PTR_NOT_NULL_FATAL(s);
   /* Per panel: train+test for a, train only for b (no test data). */
   CU_ASSERT_EQUAL(count(s, "<polyline"), 2 * (2 + 1));
@@ -199,7 +182,7 @@ static void test_html_report(void) {
                             COLS, err, sizeof err);
   if (rc) printf("\n%s\n", err);
   CU_ASSERT_EQUAL_FATAL(rc, 0);
-  char *s = slurp(html);
+  char *s = test_read_file(html);
   CU_ASSERT_PTR_NOT_NULL_FATAL(s);
   CU_ASSERT_PTR_NOT_NULL(strstr(s, "cat&lt;dog"));
   CU_ASSERT_PTR_NOT_NULL(strstr(s, "R&amp;D"));

@@ -389,16 +389,9 @@ static char *nnd(const char *args, int *status) {
   return run_command(cmd, status);
 }
 
-static void write_text(const char *path, const char *text) {
-  FILE *f = fopen(path, "w");
-  CU_ASSERT_FATAL(f != NULL);
-  fputs(text, f);
-  fclose(f);
-}
-
 static void test_cli_train_overwrite(void) {
   char p[256];
-  write_text(tp(p, "cli.nnd"), TINY("cli", ""));
+  test_write_text(tp(p, "cli.nnd"), TINY("cli", ""));
   unlink(tp(p, "cli.safetensors"));
   int st = -1;
   char *out = nnd("train cli.nnd", &st);
@@ -422,8 +415,8 @@ static void test_cli_train_overwrite(void) {
  * naming both; NaN or infinite weights: refused, naming the tensor. */
 static void test_cli_eval_weights(void) {
   char p[256], q[256];
-  write_text(tp(p, "alpha.nnd"), TINY("alpha", ""));
-  write_text(tp(p, "beta.nnd"), TINY("beta", ""));
+  test_write_text(tp(p, "alpha.nnd"), TINY("alpha", ""));
+  test_write_text(tp(p, "beta.nnd"), TINY("beta", ""));
   int st = -1;
   char *out = nnd("train alpha.nnd --overwrite", &st);
   CU_ASSERT_EQUAL_FATAL(st, 0);

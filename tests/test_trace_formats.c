@@ -41,29 +41,17 @@ static char *sh(const char *args, int *status) {
   return out ? out : strdup("");
 }
 
+/* a file of the scratch directory: written, or read whole (malloc'd, or NULL) */
 static void put(const char *name, const char *text) {
   char path[256];
   snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen(path, "w");
-  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
-  fputs(text, f);
-  fclose(f);
+  test_write_text(path, text);
 }
 
 static char *slurp(const char *name) {
   char path[256];
   snprintf(path, sizeof path, "%s/%s", dir, name);
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  char *buf = NULL;
-  size_t len = 0;
-  FILE *m = open_memstream(&buf, &len);
-  char chunk[1 << 16];
-  size_t n;
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, n, m);
-  fclose(m);
-  fclose(f);
-  return buf;
+  return test_read_file(path);
 }
 
 /* The seed models, sorted; returns how many (at most max). */

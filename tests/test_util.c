@@ -58,9 +58,8 @@ const char *src_path(const char *rel, char *buf, size_t n) {
   return buf;
 }
 
-char *read_src_file(const char *rel) {
-  char path[1024];
-  FILE *f = fopen(src_path(rel, path, sizeof path), "rb");
+char *test_read_file(const char *path) {
+  FILE *f = fopen(path, "rb");
   if (!f) return NULL;
   char *buf = NULL;
   size_t len = 0;
@@ -71,6 +70,18 @@ char *read_src_file(const char *rel) {
   if (out) fclose(out);
   fclose(f);
   return buf;
+}
+
+void test_write_text(const char *path, const char *text) {
+  FILE *f = fopen(path, "w");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+  CU_ASSERT(fputs(text, f) >= 0);
+  CU_ASSERT(fclose(f) == 0);
+}
+
+char *read_src_file(const char *rel) {
+  char path[1024];
+  return test_read_file(src_path(rel, path, sizeof path));
 }
 
 char *run_command(const char *cmd, int *status) {

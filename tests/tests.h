@@ -72,6 +72,10 @@ const nnd_node *node_named(const nnd_model *m, const char *name);
 /* The path of a file in the source tree ("models/fashion_cnn.nnd"). */
 const char *src_path(const char *rel, char *buf, size_t n);
 
+/* The whole of a file (malloc'd), or NULL when it cannot be read. */
+char *test_read_file(const char *path);
+/* Write text to path (the test stops when the file cannot be opened). */
+void test_write_text(const char *path, const char *text);
 /* The whole of a file in the source tree (malloc'd), or NULL. */
 char *read_src_file(const char *rel);
 
