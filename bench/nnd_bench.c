@@ -48,6 +48,7 @@
 #include "ir.h"
 #include "plugin_loader.h"
 #include "rng.h"
+#include "session_profile.h"
 #include "shape.h"
 #include "train.h"
 
@@ -286,6 +287,7 @@ typedef struct {
   int n_plugin_dirs;
   int steps, warmup, infer_batch, infer_batches, infer_warmup, guard, json;
   int latency;           /* single-sample forwards to time after inference; 0: none */
+  int profile;           /* training steps to profile per node after the timed ones */
   double max_seconds;    /* per timed phase; 0: no limit */
 } options;
 
@@ -396,13 +398,86 @@ static int64_t count_correct(nnd_session *s, const char *prediction, const float
   return correct;
 }
 
+/* Where one training step's time goes: n more steps with the session's
+ * per-node profile on (session_profile.c) and the batch gather timed here.
+ * Printed as a table, or as one JSON line of kind "profile". */
+static int profile_steps(const options *o, stepper *t, batcher *b, int n) {
+  nnd_session *s = t->s;
+  if (nnd_session_profile_start(s) != 0) return -1;
+  double gather = 0, t0 = now();
+  int steps = 0;
+  while (steps < n && !(o->max_seconds > 0 && now() - t0 >= o->max_seconds)) {
+    double g0 = now();
+    if (feed(t, next_batch(b), b->batch) != 0) return -1;
+    gather += now() - g0;
+    if (nnd_session_forward(s, 1) != 0 || nnd_session_backward(s) != 0 ||
+        nnd_session_step(s, -1) != 0)
+      return -1;
+    steps++;
+  }
+  double total = now() - t0, per = 1e3 / steps; /* ms per step */
+  const nnd_model *m = s->m;
+  double kernels = 0;
+  for (int id = 0; id < m->n_nodes; id++) {
+    const nnd_node_profile *p = nnd_session_profile_node(s, id);
+    kernels += p->forward + p->backward;
+  }
+  double other = total - kernels - s->profile_zero - s->profile_step - gather;
+  if (o->json) {
+    printf("{\"kind\":\"profile\",\"model_file\":");
+    json_str(stdout, o->model_path);
+    printf(",\"backends\":");
+    json_str(stdout, o->backends ? o->backends : "default");
+    printf(",\"omp_threads\":%d,\"batch\":%d,\"steps\":%d,\"step_ms\":%.4f", omp_threads(),
+           b->batch, steps, total * per);
+    printf(",\"gather_ms\":%.4f,\"zero_ms\":%.4f,\"optimizer_ms\":%.4f,\"other_ms\":%.4f",
+           gather * per, s->profile_zero * per, s->profile_step * per, other * per);
+    printf(",\"nodes\":[");
+    int first = 1;
+    for (int id = 0; id < m->n_nodes; id++) {
+      const nnd_node_profile *p = nnd_session_profile_node(s, id);
+      if (!p->forward_calls && !p->backward_calls) continue;
+      printf("%s{\"name\":", first ? "" : ",");
+      json_str(stdout, m->nodes[id].name);
+      printf(",\"op\":");
+      json_str(stdout, m->nodes[id].op->name);
+      printf(",\"backend\":");
+      json_str(stdout, nnd_session_backend(s, m->nodes[id].name));
+      printf(",\"forward_ms\":%.4f,\"backward_ms\":%.4f}", p->forward * per, p->backward * per);
+      first = 0;
+    }
+    printf("]}\n");
+    return 0;
+  }
+  printf("profile    %d steps at batch %d: %.3f ms/step\n", steps, b->batch, total * per);
+  printf("  %-24s %-10s %-8s %9s %9s %6s\n", "node", "op", "kernel", "fwd ms", "bwd ms", "%");
+  for (int id = 0; id < m->n_nodes; id++) {
+    const nnd_node_profile *p = nnd_session_profile_node(s, id);
+    if (!p->forward_calls && !p->backward_calls) continue;
+    printf("  %-24s %-10s %-8s %9.3f %9.3f %5.1f%%\n", m->nodes[id].name, m->nodes[id].op->name,
+           nnd_session_backend(s, m->nodes[id].name), p->forward * per, p->backward * per,
+           100 * (p->forward + p->backward) / total);
+  }
+  const struct {
+    const char *what;
+    double seconds;
+  } rest[] = {{"batch gather", gather},
+              {"gradient zeroing", s->profile_zero},
+              {"optimizer", s->profile_step},
+              {"executor, other", other}};
+  for (size_t i = 0; i < sizeof rest / sizeof rest[0]; i++)
+    printf("  %-44s %9.3f %5.1f%%\n", rest[i].what, rest[i].seconds * per,
+           100 * rest[i].seconds / total);
+  return 0;
+}
+
 static void usage(FILE *out) {
   fprintf(out,
           "usage: nnd_bench MODEL.nnd [--backend LIST] [--steps N] [--warmup W]\n"
           "                 [--infer-batch B] [--infer-batches K] [--infer-warmup K]\n"
           "                 [--max-seconds S]\n"
           "                 [--latency N] [--threads T] [--plugin-dir DIR]... [--guard]\n"
-          "                 [--json]\n"
+          "                 [--profile N] [--json]\n"
           "       nnd_bench MODEL.nnd --epoch [--epochs E] [--step-ms MS] [--backend LIST]\n"
           "       nnd_bench --sgemm-peak [--threads T] [--json]\n"
           "\n"
@@ -412,6 +487,8 @@ static void usage(FILE *out) {
           "--max-seconds stops each timed phase after S seconds (at least one step).\n"
           "--guard adds train.c's NaN check and accuracy tally to every step.\n"
           "--latency N times N single-sample forwards (batch 1) after inference.\n"
+          "--profile N times N more training steps per node and kernel (forward,\n"
+          "backward), the gradient zeroing, the optimizer and the batch gather.\n"
           "--epoch runs the trainer itself (E epochs, default the model's) and says\n"
           "where each epoch's time goes against a steady step of MS milliseconds.\n");
 }
@@ -548,6 +625,10 @@ static int bench(const options *o) {
   }
   double train_s = now() - t0, train_cpu = cpu_seconds() - c0;
   double train_sps = (double)steps * batch / train_s;
+  if (o->profile && profile_steps(o, &t, &b, o->profile) != 0) {
+    rc = fail(o, "profile", nnd_session_error(s));
+    goto done;
+  }
 
   /* ---- inference: the test set in order, as nnd_evaluate reads it */
   int64_t n_infer = nnd_dataset_size(infer_data);
@@ -729,6 +810,8 @@ int main(int argc, char **argv) {
       o.json = 1;
     } else if (strcmp(a, "--guard") == 0) {
       o.guard = 1;
+    } else if (strcmp(a, "--profile") == 0) {
+      if (parse_int(a, argv[++i], 1, &o.profile) != 0) return 2;
     } else if (strcmp(a, "--epoch") == 0) {
       epoch = 1;
     } else if (strcmp(a, "--epochs") == 0) {

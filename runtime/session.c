@@ -17,6 +17,7 @@
 #include "attr.h"
 #include "init.h"
 #include "kernel_choice.h"
+#include "session_profile.h"
 #include "plugin_loader.h"
 #include "ir.h"
 #include "registry.h"
@@ -358,6 +359,7 @@ void nnd_session_free(nnd_session *s) {
   free(s->kernel);
   free(s->backend);
   free(s->choice);
+  free(s->profile);
   free(s->val);
   free(s->grad);
   free(s->in_val);
@@ -609,7 +611,12 @@ int nnd_session_forward(nnd_session *s, int training) {
     if (!s->kernel[id]) continue;
     nnd_kernel_ctx c = nnd_session_node_ctx(s, id, training);
     s->error[0] = '\0';
+    double t0 = s->profile ? nnd_profile_now() : 0;
     if (s->kernel[id]->forward(&c) != 0) return kernel_failed(s, id, "forward");
+    if (s->profile) {
+      s->profile[id].forward += nnd_profile_now() - t0;
+      s->profile[id].forward_calls++;
+    }
   }
   s->total = 0;
   for (int i = 0; i < m->n_losses; i++) {
@@ -621,9 +628,11 @@ int nnd_session_forward(nnd_session *s, int training) {
 
 int nnd_session_backward(nnd_session *s) {
   const nnd_model *m = s->m;
+  double t0 = s->profile ? nnd_profile_now() : 0;
   for (int id = 0; id < m->n_nodes; id++)
     if (s->needs_grad[id] && s->grad[id].data)
       memset(s->grad[id].data, 0, (size_t)s->grad[id].numel * sizeof(float));
+  if (s->profile) s->profile_zero += nnd_profile_now() - t0;
   for (int i = 0; i < m->n_losses; i++)
     s->grad[m->losses[i].node].data[0] += (float)m->losses[i].weight;
   for (int id = m->n_nodes - 1; id >= 0; id--) {
@@ -632,7 +641,12 @@ int nnd_session_backward(nnd_session *s) {
     c.grad_output = &s->grad[id];
     c.grad_inputs = s->in_grad[id];
     s->error[0] = '\0';
+    double k0 = s->profile ? nnd_profile_now() : 0;
     if (s->kernel[id]->backward(&c) != 0) return kernel_failed(s, id, "backward");
+    if (s->profile) {
+      s->profile[id].backward += nnd_profile_now() - k0;
+      s->profile[id].backward_calls++;
+    }
   }
   return 0;
 }
@@ -657,7 +671,10 @@ int nnd_session_step(nnd_session *s, double lr) {
   c.message = s->error;
   c.message_size = sizeof s->error;
   s->error[0] = '\0';
-  if (s->opt->step(&c) != 0) {
+  double t0 = s->profile ? nnd_profile_now() : 0;
+  int failed = s->opt->step(&c) != 0;
+  if (s->profile) s->profile_step += nnd_profile_now() - t0;
+  if (failed) {
     char detail[1024];
     snprintf(detail, sizeof detail, "%s", s->error);
     return set_error(s, "optimizer `%s`: %s", s->opt->name, detail);

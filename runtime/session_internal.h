@@ -22,6 +22,13 @@ typedef struct {
   int n, next;
 } nnd_node_choice;
 
+/* Where the time of a step goes: seconds in each node's kernels, summed
+ * over the calls since profiling began. */
+typedef struct {
+  double forward, backward;
+  int64_t forward_calls, backward_calls;
+} nnd_node_profile;
+
 struct nnd_session {
   const nnd_model *m;
   int batch;
@@ -47,6 +54,8 @@ struct nnd_session {
   const char *pref[16];       /* the backend preference list, naive last */
   int n_pref;
   nnd_node_choice *choice;    /* per node; NULL when the choice is fixed */
+  nnd_node_profile *profile;  /* per node; NULL unless profiling (session_profile.c) */
+  double profile_zero, profile_step; /* seconds: gradient zeroing, optimizer */
   char error[1024];
 };
 
