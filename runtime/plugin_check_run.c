@@ -150,6 +150,33 @@ static int all_finite(const float *p, int64_t n) {
   return 1;
 }
 
+/* A kernel flagged NND_KERNEL_ASSIGNS_GRADS must store every element of the
+ * gradients grad_assign names: backward again over buffers holding NaN,
+ * every gradient assigned, must give what adding into zeros gave (c). */
+static int check_stores(run *r, pc_result *res, const computed *c) {
+  if (!(r->s->kernel[r->n->id]->flags & NND_KERNEL_ASSIGNS_GRADS)) return 0;
+  nnd_kernel_ctx k = context(r);
+  k.grad_output = &r->r;
+  k.grad_inputs = r->grad;
+  for (int i = 0; i < r->n->n_inputs && i < 32; i++) {
+    if (!r->grad[i].data) continue;
+    for (int64_t j = 0; j < r->grad[i].numel; j++) r->grad[i].data[j] = NAN;
+    k.grad_assign |= 1u << i;
+  }
+  r->s->error[0] = 0;
+  if (r->s->kernel[r->n->id]->backward(&k) != 0)
+    return fail(res, "backward storing its gradients failed: %.500s%s",
+                r->s->error[0] ? r->s->error : "no message", "");
+  if (intact(r, res, "backward storing its gradients") != 0) return -1;
+  for (int i = 0; i < r->n->n_inputs; i++)
+    for (int64_t j = 0; r->grad[i].data && j < r->grad[i].numel; j++)
+      if (!(r->grad[i].data[j] == c->grad[i][j]))
+        return fail(res, "backward told to store (grad_assign) the gradient of `%s` left or "
+                         "added to what the buffer held%s",
+                    r->s->m->nodes[r->n->inputs[i]].name, "");
+  return 0;
+}
+
 /* Forward twice (bitwise equal), then backward; what came out goes to c. */
 static int compute(run *r, pc_result *res, computed *c) {
   if (forward(r, res) != 0) return -1;
@@ -178,7 +205,7 @@ static int compute(run *r, pc_result *res, computed *c) {
     if (!(c->grad[i] = malloc((size_t)r->grad[i].numel * sizeof(float) + 1))) return -1;
     memcpy(c->grad[i], r->grad[i].data, (size_t)r->grad[i].numel * sizeof(float));
   }
-  return 0;
+  return check_stores(r, res, c);
 }
 
 static void computed_free(computed *c) {

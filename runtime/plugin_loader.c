@@ -44,7 +44,7 @@ struct nnd_registrar {
   int n_kernels, n_ops, n_calls, n_optimizers;
   /* host-side copies of descriptors an older minor version made smaller,
      completed with the defaults of the members appended since */
-  nnd_optimizer *upgraded[MAX_STAGED];
+  void *upgraded[2 * MAX_STAGED];
   int n_upgraded;
   int failed;
   char message[512];
@@ -86,7 +86,22 @@ static void fail(nnd_registrar *r, const char *fmt, ...) {
     }                                                                                \
   } while (0)
 
+/* The size of nnd_kernel at ABI 1.0 to 1.2: 1.3 appended `flags`. */
+#define KERNEL_SIZE_1_2 offsetof(nnd_kernel, flags)
+
 static int reg_kernel(nnd_registrar *r, const nnd_kernel *k) {
+  /* A kernel built against 1.2 or older declares no flags: it adds into
+     every gradient, as the executor then expects. */
+  if (k && k->size >= KERNEL_SIZE_1_2 && k->size < sizeof *k) {
+    if (r->n_upgraded == 2 * MAX_STAGED) return fail(r, "too many kernels"), -1;
+    nnd_kernel *copy = calloc(1, sizeof *copy);
+    if (!copy) return fail(r, "out of memory"), -1;
+    memcpy(copy, k, k->size);
+    copy->size = sizeof *copy;
+    copy->flags = 0;
+    r->upgraded[r->n_upgraded++] = copy;
+    k = copy;
+  }
   CHECK_SIZE(r, k, "kernel", k ? k->op : NULL);
   if (!k->op || !k->backend || !k->forward || !k->backward) {
     fail(r, "kernel `%s` lacks an op name, a backend, a forward or a backward",
@@ -122,7 +137,7 @@ static int reg_optimizer(nnd_registrar *r, const nnd_optimizer *o) {
      was the only one of its name, which 1.1 calls naive's. The minor
      version only appends members, so the descriptor is completed here. */
   if (o && o->size >= OPTIMIZER_SIZE_1_0 && o->size < sizeof *o) {
-    if (r->n_upgraded == MAX_STAGED) return fail(r, "too many optimizers"), -1;
+    if (r->n_upgraded == 2 * MAX_STAGED) return fail(r, "too many optimizers"), -1;
     nnd_optimizer *copy = calloc(1, sizeof *copy);
     if (!copy) return fail(r, "out of memory"), -1;
     memcpy(copy, o, o->size);

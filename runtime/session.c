@@ -276,11 +276,12 @@ int nnd_session_new(const nnd_model *m, const nnd_session_options *opts,
   s->in_val = calloc((size_t)n + 1, sizeof *s->in_val);
   s->in_grad = calloc((size_t)n + 1, sizeof *s->in_grad);
   s->needs_grad = calloc((size_t)n + 1, sizeof *s->needs_grad);
+  s->grad_written = calloc((size_t)n + 1, 1);
   s->ws = calloc((size_t)n + 1, sizeof *s->ws);
   s->ws_size = calloc((size_t)n + 1, sizeof *s->ws_size);
   s->loss_values = calloc((size_t)m->n_losses + 1, sizeof *s->loss_values);
   int failed = !s->kernel || !s->backend || !s->val || !s->grad || !s->in_val ||
-               !s->in_grad || !s->needs_grad || !s->ws || !s->ws_size || !s->loss_values;
+               !s->in_grad || !s->needs_grad || !s->grad_written || !s->ws || !s->ws_size || !s->loss_values;
   for (int id = 0; id < n && !failed; id++) {
     int k = m->nodes[id].n_inputs;
     if (m->nodes[id].kind != NND_NODE_OP) continue;
@@ -365,6 +366,7 @@ void nnd_session_free(nnd_session *s) {
   free(s->in_val);
   free(s->in_grad);
   free(s->needs_grad);
+  free(s->grad_written);
   free(s->ws);
   free(s->ws_size);
   free(s->params);
@@ -626,20 +628,58 @@ int nnd_session_forward(nnd_session *s, int training) {
   return 0;
 }
 
+/* Zeroes node j's gradient unless it was written already in this pass. */
+static void zero_unwritten(nnd_session *s, int j) {
+  if (s->grad_written[j] || !s->grad[j].data) return;
+  memset(s->grad[j].data, 0, (size_t)s->grad[j].numel * sizeof(float));
+  s->grad_written[j] = 1;
+}
+
+/* Which of node id's input gradients its backward may store rather than
+ * add (nnd_kernel_ctx.grad_assign): those no later node has written in
+ * this pass, when the kernel says it honours that and the input appears
+ * once among the node's inputs. The others are zeroed now, just before
+ * their first writer, unless written already. */
+static uint32_t first_writes(nnd_session *s, int id) {
+  const nnd_node *n = &s->m->nodes[id];
+  int assigns = s->kernel[id]->flags & NND_KERNEL_ASSIGNS_GRADS;
+  uint32_t bits = 0;
+  for (int i = 0; i < n->n_inputs; i++) {
+    int j = n->inputs[i];
+    if (!s->in_grad[id][i].data || s->grad_written[j]) continue;
+    int once = i < 32;
+    for (int k = 0; k < n->n_inputs && once; k++) once = k == i || n->inputs[k] != j;
+    if (assigns && once) bits |= 1u << i;
+    else zero_unwritten(s, j);
+  }
+  for (int i = 0; i < n->n_inputs && i < 32; i++)
+    if (bits >> i & 1u) s->grad_written[n->inputs[i]] = 1;
+  return bits;
+}
+
+/* Gradients are written by their consumers in reverse order; the first
+ * writer of each either stores (a kernel that honours grad_assign) or adds
+ * into a buffer zeroed just before it, while it is about to be touched
+ * anyway. What no kernel wrote (a parameter whose only consumer needs no
+ * backward) is zeroed at the end, as the optimizer reads every gradient. */
 int nnd_session_backward(nnd_session *s) {
   const nnd_model *m = s->m;
+  memset(s->grad_written, 0, (size_t)m->n_nodes);
   double t0 = s->profile ? nnd_profile_now() : 0;
-  for (int id = 0; id < m->n_nodes; id++)
-    if (s->needs_grad[id] && s->grad[id].data)
-      memset(s->grad[id].data, 0, (size_t)s->grad[id].numel * sizeof(float));
+  for (int i = 0; i < m->n_losses; i++) {
+    int j = m->losses[i].node;
+    zero_unwritten(s, j);
+    s->grad[j].data[0] += (float)m->losses[i].weight;
+  }
   if (s->profile) s->profile_zero += nnd_profile_now() - t0;
-  for (int i = 0; i < m->n_losses; i++)
-    s->grad[m->losses[i].node].data[0] += (float)m->losses[i].weight;
   for (int id = m->n_nodes - 1; id >= 0; id--) {
     if (!s->kernel[id] || !s->needs_grad[id]) continue;
     nnd_kernel_ctx c = nnd_session_node_ctx(s, id, 1);
     c.grad_output = &s->grad[id];
     c.grad_inputs = s->in_grad[id];
+    double z0 = s->profile ? nnd_profile_now() : 0;
+    c.grad_assign = first_writes(s, id);
+    if (s->profile) s->profile_zero += nnd_profile_now() - z0;
     s->error[0] = '\0';
     double k0 = s->profile ? nnd_profile_now() : 0;
     if (s->kernel[id]->backward(&c) != 0) return kernel_failed(s, id, "backward");
@@ -648,6 +688,10 @@ int nnd_session_backward(nnd_session *s) {
       s->profile[id].backward_calls++;
     }
   }
+  t0 = s->profile ? nnd_profile_now() : 0;
+  for (int id = 0; id < m->n_nodes; id++)
+    if (s->needs_grad[id]) zero_unwritten(s, id);
+  if (s->profile) s->profile_zero += nnd_profile_now() - t0;
   return 0;
 }
 

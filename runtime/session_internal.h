@@ -37,6 +37,7 @@ struct nnd_session {
   nnd_tensor *val, *grad;     /* per node; grad data NULL where none flows */
   nnd_tensor **in_val, **in_grad; /* per op node, its inputs' tensors */
   int *needs_grad;            /* on a path to a loss */
+  char *grad_written;         /* per node: written in the current backward */
   void **ws;                  /* per node, into ws_block */
   size_t *ws_size;
   char *ws_block;

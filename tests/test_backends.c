@@ -650,36 +650,49 @@ static int check_dropout(const kt_case *c, const op_case *t, const char *who) {
 }
 
 /* A backward adds to the gradient buffers and skips NULL ones: buffers start
- * at 1 + i, first with input 0 left out, then with only input 0. */
+ * at 1 + i, first with input 0 left out, then with only input 0. A kernel
+ * that declares NND_KERNEL_ASSIGNS_GRADS must also store, not add, where
+ * grad_assign says so, over buffers holding NaN: pass 2 assigns every
+ * gradient, pass 3 only input 0's while the others still add. */
 static int check_accumulates(kt_case *c, const nnd_kernel *k, const op_case *t,
                              const char *who) {
   int ok = 1;
-  for (int pass = 0; pass < 2; pass++) {
+  int passes = k->flags & NND_KERNEL_ASSIGNS_GRADS ? 4 : 2;
+  for (int pass = 0; pass < passes; pass++) {
     nnd_tensor grads[KT_MAX_INPUTS];
+    uint32_t assign = 0;
     for (int i = 0; i < c->n_inputs; i++) {
       grads[i] = c->grad_in[i];
       grads[i].data = NULL;
-      if (c->is_label[i] || (pass == 0) == (i == 0)) continue;
+      if (c->is_label[i] || (pass < 2 && (pass == 0) == (i == 0))) continue;
+      if (pass == 2 || (pass == 3 && i == 0)) assign |= 1u << i;
       grads[i].data = malloc((size_t)grads[i].numel * sizeof(float) + 1);
       for (int64_t j = 0; grads[i].data && j < grads[i].numel; j++)
-        grads[i].data[j] = 1.0f + (float)i;
+        grads[i].data[j] = assign >> i & 1u ? NAN : 1.0f + (float)i;
     }
     nnd_kernel_ctx ctx = raw_ctx(c, t->training, grads);
+    ctx.grad_assign = assign;
+    static const char *const pass_name[] = {"input 0 skipped", "only input 0",
+                                            "every gradient assigned", "input 0 assigned"};
     if (k->backward(&ctx) != 0) {
       char desc[512];
       fprintf(stderr, "\n%s: %s: backward with %s failed: %s\n", who,
-              describe(t, desc, sizeof desc), pass ? "only input 0" : "input 0 skipped",
-              c->message);
+              describe(t, desc, sizeof desc), pass_name[pass], c->message);
       ok = 0;
     }
     for (int i = 0; i < c->n_inputs; i++) {
       if (!grads[i].data) continue;
+      int assigned = assign >> i & 1u;
       float *want = malloc((size_t)grads[i].numel * sizeof(float) + 1);
       for (int64_t j = 0; want && j < grads[i].numel; j++)
-        want[j] = c->grad_in[i].data[j] + 1.0f + (float)i;
+        want[j] = c->grad_in[i].data[j] + (assigned ? 0.0f : 1.0f + (float)i);
       char what[128];
-      snprintf(what, sizeof what, "gradient of input %d (%s) added to %d", i, input_name(c, i),
-               1 + i);
+      if (assigned)
+        snprintf(what, sizeof what, "gradient of input %d (%s) stored over NaN", i,
+                 input_name(c, i));
+      else
+        snprintf(what, sizeof what, "gradient of input %d (%s) added to %d", i,
+                 input_name(c, i), 1 + i);
       if (ok && want) ok &= close_to(grads[i].data, want, grads[i].numel, ADD_TOL, who, t, what);
       free(want);
       free(grads[i].data);

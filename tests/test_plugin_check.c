@@ -88,15 +88,21 @@ static void test_schema_accepting_too_much_fails(void) {
   fails_with(TEST_PLUGINS "/faulty.so", "test.bad_infer", "k = 8 is not implemented");
 }
 
+/* a kernel that says it stores the gradients it writes first must */
+static void test_store_contract_fails(void) {
+  fails_with(TEST_PLUGINS "/faulty.so", "test.adds_anyway",
+             "backward told to store (grad_assign) the gradient of `x0` left or added");
+}
+
 /* a crash fails its row, names the model, and the check goes on: the rows
- * after it (faulty.so's other two kernels) run and fail for their own reasons */
+ * after it (faulty.so's other kernels) run and fail for their own reasons */
 static void test_crashing_kernel_fails(void) {
   fails_with(TEST_PLUGINS "/faulty.so", "test.crash", "crashed (signal 4");
   fails_with(TEST_PLUGINS "/faulty.so", "test.crash", "[model: input x0: [2, 3]; ");
   int st;
   char *out = check(TEST_PLUGINS "/faulty.so", &st);
   CU_ASSERT_PTR_NOT_NULL_FATAL(out);
-  CU_ASSERT_PTR_NOT_NULL(strstr(out, "FAIL: 3 of 6 rows failed"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "FAIL: 4 of 8 rows failed"));
   free(out);
 }
 
@@ -173,6 +179,7 @@ void test_plugin_check_register(void) {
   CU_add_test(s, "--check fails a schema that accepts what its kernel refuses",
               test_schema_accepting_too_much_fails);
   CU_add_test(s, "--check survives a crashing kernel and fails it", test_crashing_kernel_fails);
+  CU_add_test(s, "--check fails a kernel that adds where told to store", test_store_contract_fails);
   CU_add_test(s, "--check: a missing file, no file, a refused plugin", test_unusable_arguments);
   CU_add_test(s, "a plugin built against ABI 1.0 loads and runs",
               test_previous_minor_abi_loads_and_runs);

@@ -83,7 +83,7 @@ static void test_third_party_op(void) {
 }
 
 static void test_refusals(void) {
-  expect_refused("bad_abi_major.so", "built for plugin ABI 2.2, but this nnd has ABI 1.2");
+  expect_refused("bad_abi_major.so", "built for plugin ABI 2.3, but this nnd has ABI 1.3");
   expect_refused("bad_fingerprint.so", "different layout of the ABI's types");
   expect_refused("bad_no_entry.so", "no entry point: it does not export nnd_plugin_entry()");
   expect_refused("bad_dup_kernel.so", "kernel `relu` for backend `naive` is already "
@@ -177,7 +177,7 @@ static void test_no_kernel_names_refused_plugins(void) {
   if (!strstr(err, "bad_abi_major.so")) fprintf(stderr, "\n%s\n", err);
   CU_ASSERT_PTR_NOT_NULL(strstr(err, "no kernel runs this op"));
   CU_ASSERT_PTR_NOT_NULL(strstr(err, "plugins refused: "));
-  CU_ASSERT_PTR_NOT_NULL(strstr(err, TEST_PLUGINS "/bad_abi_major.so (built for plugin ABI 2.2"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, TEST_PLUGINS "/bad_abi_major.so (built for plugin ABI 2.3"));
   nnd_session_free(s);
   nnd_model_free(m);
 }
@@ -211,11 +211,11 @@ static void test_plugins_command(void) {
                           &st);
   CU_ASSERT_PTR_NOT_NULL_FATAL(out);
   CU_ASSERT_EQUAL(st, 0);
-  CU_ASSERT_PTR_NOT_NULL(strstr(out, "naive 0.1.0 (MIT), ABI 1.2"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "naive 0.1.0 (MIT), ABI 1.3"));
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "relu/naive"));
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "optimizers: sgd, adam, rmsprop"));
   CU_ASSERT_PTR_NOT_NULL(strstr(out, "ops:        acme.swish"));
-  CU_ASSERT_PTR_NOT_NULL(strstr(out, "bad_abi_major.so\n    refused: built for plugin ABI 2.2"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "bad_abi_major.so\n    refused: built for plugin ABI 2.3"));
   free(out);
 }
 

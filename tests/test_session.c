@@ -169,6 +169,65 @@ static void test_fan_out_sums_gradients(void) {
   nnd_model_free(m);
 }
 
+/* Every gradient of a model on the backends of `list`, in node order. */
+static float *all_grads(nnd_model *m, const char *list, int64_t *n) {
+  nnd_session_options o = {.size = sizeof o, .backends = list};
+  nnd_session *s = NULL;
+  char err[512];
+  *n = 0;
+  if (nnd_session_new(m, &o, &s, err, sizeof err) != 0) {
+    fprintf(stderr, "\n%s\n", err);
+    return NULL;
+  }
+  float *out = NULL;
+  if (nnd_session_forward(s, 1) == 0 && nnd_session_backward(s) == 0) {
+    int64_t total = 0;
+    nnd_tensor g;
+    for (int id = 0; id < m->n_nodes; id++)
+      if (nnd_session_grad(s, m->nodes[id].name, &g) == 0) total += g.numel;
+    out = malloc((size_t)total * sizeof *out + 1);
+    for (int id = 0; out && id < m->n_nodes; id++)
+      if (nnd_session_grad(s, m->nodes[id].name, &g) == 0) {
+        memcpy(out + *n, g.data, (size_t)g.numel * sizeof *out);
+        *n += g.numel;
+      }
+  }
+  nnd_session_free(s);
+  return out;
+}
+
+/* The openmp activations store the gradient they write first (ABI 1.3,
+ * grad_assign); the executor must hand that only to the first writer of
+ * each gradient in the pass. x feeds three storing kernels and y two
+ * losses, one through relu: every gradient must equal naive's, which adds
+ * into zeroed buffers. */
+static void test_first_writer_stores(void) {
+  if (!nnd_registry_find_kernel("relu", "openmp", NULL)) {
+    CU_ASSERT_PTR_NULL(getenv("CI")); /* the subject is missing */
+    return;
+  }
+  nnd_model *m = compile_ok("input x: [4] = [1, -2, 3, 0.5]\ninput t: [4] = [0, 1, 0, 1]\n"
+                            "y = relu(x) * sigmoid(x) + tanh(x) * x\n"
+                            "loss mse(y, t)\nloss mse(relu(y), t) * 2\n");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+  int64_t n_ref, n_got;
+  float *ref = all_grads(m, "naive", &n_ref), *got = all_grads(m, "openmp,naive", &n_got);
+  CU_ASSERT_PTR_NOT_NULL(ref);
+  CU_ASSERT_PTR_NOT_NULL(got);
+  CU_ASSERT_EQUAL(n_got, n_ref);
+  CU_ASSERT(n_ref > 10);
+  for (int64_t i = 0; ref && got && i < n_ref && i < n_got; i++)
+    if (!(fabs(got[i] - ref[i]) <= 1e-5 * fmax(1, fabs(ref[i])))) {
+      fprintf(stderr, "\ngradient element %lld: %.9g on openmp, %.9g on naive\n", (long long)i,
+              got[i], ref[i]);
+      CU_FAIL("openmp's gradients differ from naive's");
+      break;
+    }
+  free(ref);
+  free(got);
+  nnd_model_free(m);
+}
+
 static char *weights_after_steps(const char *src, int batch, int steps, double *loss) {
   nnd_model *m = compile_ok(src);
   if (!m) return NULL;
@@ -343,6 +402,7 @@ void test_session_register(void) {
   CU_add_test(s, "conv1d padding same", test_conv1d_same);
   CU_add_test(s, "the 2-3-2 sigmoid network", test_sigmoid_2_3_2);
   CU_add_test(s, "fan-out sums gradients", test_fan_out_sums_gradients);
+  CU_add_test(s, "only a gradient's first writer stores", test_first_writer_stores);
   CU_add_test(s, "same seed, bit-identical", test_same_seed_is_bit_identical);
   CU_add_test(s, "training lowers the loss at any batch", test_training_lowers_the_loss_at_any_batch);
   CU_add_test(s, "inference mode turns dropout off", test_inference_mode_turns_dropout_off);

@@ -318,10 +318,11 @@ static double row_sum(const float *r, int64_t n) {
 
 /* One sample's share of the backward pass: its dy row sums into sums (when
  * there is a bias), dy_n col^T into dw (beta 0 starts a partial, 1 adds to
- * it) and its input gradient into dx. */
+ * it) and its input gradient into dx (stored when dx_assign: the sample's
+ * slice is then zeroed here, by the thread about to scatter into it). */
 static void backward_sample(const conv_plan *pl, const float *x, const float *w, const float *dy,
-                            double *sums, float *dw, float dw_beta, float *dx, float *col,
-                            int threads) {
+                            double *sums, float *dw, float dw_beta, float *dx, int dx_assign,
+                            float *col, int threads) {
   int f = (int)pl->g.f, p = (int)pl->p, ckk = (int)pl->ckk;
   if (sums)
     for (int i = 0; i < f; i++) sums[i] = row_sum(dy + (int64_t)i * p, p);
@@ -335,9 +336,12 @@ static void backward_sample(const conv_plan *pl, const float *x, const float *w,
   }
   if (dx) {
     if (pl->direct) {
-      nnd_blas_gemm(CblasTrans, CblasNoTrans, ckk, p, f, 1.0f, w, ckk, dy, p, 1.0f, dx, p);
+      nnd_blas_gemm(CblasTrans, CblasNoTrans, ckk, p, f, 1.0f, w, ckk, dy, p,
+                    dx_assign ? 0.0f : 1.0f, dx, p);
     } else {
       nnd_blas_gemm(CblasTrans, CblasNoTrans, ckk, p, f, 1.0f, w, ckk, dy, p, 0.0f, col, p);
+      if (dx_assign)
+        memset(dx, 0, (size_t)(pl->g.c * pl->g.h * pl->g.w) * sizeof *dx);
       col2im(pl, col, dx, threads);
     }
   }
@@ -351,6 +355,7 @@ typedef struct {
   const conv_plan *pl;
   const float *x, *w, *b, *dy;
   float *y, *dx, *dw, *db;
+  int dx_assign;      /* first writer of dx: store (nnd_grad_assigns) */
   double *sums;
 } conv_io;
 
@@ -365,6 +370,12 @@ static conv_io conv_tensors(const nnd_kernel_ctx *ctx, const conv_plan *pl, int 
     io.dw = ctx->grad_inputs[1].data;
     io.db = pl->g.has_bias ? ctx->grad_inputs[2].data : NULL;
     io.sums = io.db ? (double *)ctx->workspace : NULL;
+    io.dx_assign = nnd_grad_assigns(ctx, 0);
+    /* the parameter gradients are small: a first writer zeroes them */
+    if (io.dw && nnd_grad_assigns(ctx, 1))
+      memset(io.dw, 0, (size_t)ctx->grad_inputs[1].numel * sizeof *io.dw);
+    if (io.db && nnd_grad_assigns(ctx, 2))
+      memset(io.db, 0, (size_t)ctx->grad_inputs[2].numel * sizeof *io.db);
   }
   return io;
 }
@@ -413,7 +424,8 @@ static void backward_share(const conv_io *io, int t, int nt) {
   int64_t lo = share(n, t, nt), hi = share(n, t + 1, nt);
   for (int64_t s = lo; s < hi; s++)
     backward_sample(pl, io->x + s * xs, io->w, io->dy + s * ys, io->sums ? io->sums + s * f : NULL,
-                    part, s == lo ? 0.0f : 1.0f, io->dx ? io->dx + s * xs : NULL, col, 1);
+                    part, s == lo ? 0.0f : 1.0f, io->dx ? io->dx + s * xs : NULL,
+                    io->dx_assign, col, 1);
   if (!io->dw) return;
 #ifdef _OPENMP
 #pragma omp barrier
@@ -437,8 +449,8 @@ static int conv_backward(const nnd_kernel_ctx *ctx, int nsp) {
     /* one sample at a time: dW gathers straight into the gradient */
     for (int64_t s = 0; s < n; s++)
       backward_sample(&pl, io.x + s * xs, io.w, io.dy + s * ys, io.sums ? io.sums + s * f : NULL,
-                      io.dw, 1.0f, io.dx ? io.dx + s * xs : NULL, thread_col(ctx, &pl, 0),
-                      nnd_blas_threads());
+                      io.dw, 1.0f, io.dx ? io.dx + s * xs : NULL, io.dx_assign,
+                      thread_col(ctx, &pl, 0), nnd_blas_threads());
   } else {
 #ifdef _OPENMP
 #pragma omp parallel num_threads(team)

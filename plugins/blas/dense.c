@@ -171,18 +171,24 @@ int nnd_blas_dense_backward(const nnd_kernel_ctx *ctx) {
   float *dx = ctx->grad_inputs[0].data, *dw = ctx->grad_inputs[1].data;
   float *db = d.has_bias ? ctx->grad_inputs[2].data : NULL;
   int n = (int)d.batch, in = (int)d.in, out = (int)d.out;
+  /* a first writer (nnd_grad_assigns) stores: beta 0 where a product
+     writes the whole gradient, zeroed first where something adds */
+  float dx_beta = dx && nnd_grad_assigns(ctx, 0) ? 0.0f : 1.0f;
+  float dw_beta = dw && nnd_grad_assigns(ctx, 1) ? 0.0f : 1.0f;
+  if (db && nnd_grad_assigns(ctx, 2)) memset(db, 0, (size_t)out * sizeof *db);
   if (n == 1 && in > 0 && out > 0) {
     /* one sample: dW += dy x^T is a rank-1 update, dx += W^T dy a
        matrix-vector product (sgemm would pack both operands first) */
+    if (dw && dw_beta == 0.0f) memset(dw, 0, (size_t)in * (size_t)out * sizeof *dw);
     int blocks[MAX_BLOCKS], nb = dw ? nonzero_blocks(x, in, blocks) : -1;
     if (nb >= 0)
       sparse_outer(x, dy, dw, in, out, blocks, nb);
     else if (dw)
       cblas_sger(CblasRowMajor, out, in, 1.0f, dy, 1, x, 1, dw, in);
-    if (dx) cblas_sgemv(CblasRowMajor, CblasTrans, out, in, 1.0f, w, in, dy, 1, 1.0f, dx, 1);
+    if (dx) cblas_sgemv(CblasRowMajor, CblasTrans, out, in, 1.0f, w, in, dy, 1, dx_beta, dx, 1);
   } else {
-    if (dw) nnd_blas_gemm(CblasTrans, CblasNoTrans, out, in, n, 1.0f, dy, out, x, in, 1.0f, dw, in);
-    if (dx) nnd_blas_gemm(CblasNoTrans, CblasNoTrans, n, in, out, 1.0f, dy, out, w, in, 1.0f, dx, in);
+    if (dw) nnd_blas_gemm(CblasTrans, CblasNoTrans, out, in, n, 1.0f, dy, out, x, in, dw_beta, dw, in);
+    if (dx) nnd_blas_gemm(CblasNoTrans, CblasNoTrans, n, in, out, 1.0f, dy, out, w, in, dx_beta, dx, in);
   }
   if (db) {
     int threads = nnd_blas_threads();

@@ -5,8 +5,9 @@
 
 #define BLAS_KERNEL(OP, FWD, BWD, WS)                                                  \
   {.size = sizeof(nnd_kernel), .op = OP, .backend = "blas", .forward = FWD,           \
-   .backward = BWD, .workspace = WS, .supports = NULL}
+   .backward = BWD, .workspace = WS, .supports = NULL, .flags = NND_KERNEL_ASSIGNS_GRADS}
 
+/* every blas kernel stores the gradients it writes first (nnd_grad_assigns) */
 static const nnd_kernel kernels[] = {
     /* dense needs no workspace: its three products read the tensors as they are */
     BLAS_KERNEL("dense", nnd_blas_dense_forward, nnd_blas_dense_backward, NULL),

@@ -428,11 +428,19 @@ static int conv_backward(const nnd_kernel_ctx *ctx, int nsp) {
   const float *dy = ctx->grad_output->data;
   float *dx = ctx->grad_inputs[0].data, *dw = ctx->grad_inputs[1].data;
   float *db = g.has_bias ? ctx->grad_inputs[2].data : NULL;
+  /* as first writer: dx is stored whole by the flat kernel; the small
+     parameter gradients, and dx on the direct path, are zeroed here */
+  int dx_assign = dx && nnd_grad_assigns(ctx, 0);
+  if (dw && nnd_grad_assigns(ctx, 1))
+    memset(dw, 0, (size_t)ctx->grad_inputs[1].numel * sizeof *dw);
+  if (db && nnd_grad_assigns(ctx, 2))
+    memset(db, 0, (size_t)ctx->grad_inputs[2].numel * sizeof *db);
   if (db) bias_grad(&g, dy, db);
   if (!dx && !dw) return 0;
   flat_layout l = layout(&g);
   float *ws = flat_buffers(ctx, &l);
   if (!ws) {
+    if (dx_assign) memset(dx, 0, (size_t)ctx->grad_inputs[0].numel * sizeof *dx);
     if (dx) direct_input_grad(&g, dy, w, dx);
     if (dw) direct_weight_grad(&g, x, dy, dw);
     return 0;
@@ -449,7 +457,7 @@ static int conv_backward(const nnd_kernel_ctx *ctx, int nsp) {
     tap_offsets(off, g.f, g.kh, g.kw, l.hd * l.P, l.P);
     flat_conv fc = {.in = dyp, .n = g.n, .in_size = g.f * l.hd * l.P, .P = l.P, .w = wf,
                     .off = off, .taps = g.f * kk, .bias = NULL, .cout = g.c, .out = dx,
-                    .oh = g.h, .ow = g.w, .accumulate = 1};
+                    .oh = g.h, .ow = g.w, .accumulate = !dx_assign};
     flat_run(&fc);
   }
   if (dw) {

@@ -21,6 +21,19 @@
 
 static int64_t count(const nnd_kernel_ctx *ctx) { return ctx->output.numel; }
 
+/* The gradient loop of a pointwise backward: BODY sets v for element i, and
+ * gx[i] gets it stored when this kernel is the gradient's first writer
+ * (nnd_grad_assigns), else added. Two loops rather than a select, so the
+ * store never reads the buffer it overwrites. */
+#define GRAD_LOOP(PAR, ctx, cond, pragma, n, BODY)                                     \
+  do {                                                                                 \
+    if (nnd_grad_assigns(ctx, 0)) {                                                    \
+      PAR(cond, pragma, for (int64_t i = 0; i < (n); i++) { float v; BODY; gx[i] = v; }); \
+    } else {                                                                           \
+      PAR(cond, pragma, for (int64_t i = 0; i < (n); i++) { float v; BODY; gx[i] += v; }); \
+    }                                                                                  \
+  } while (0)
+
 /* ----------------------------------------------------------------- relu */
 
 int nnd_openmp_relu_forward(const nnd_kernel_ctx *ctx) {
@@ -43,12 +56,9 @@ int nnd_openmp_relu_backward(const nnd_kernel_ctx *ctx) {
   int64_t n = count(ctx);
   /* both loads unconditional, so the select vectorises (a load guarded by
      the comparison would stay a branch) */
-  NND_OPENMP_PARALLEL_SIMD(n * CHEAP > NND_OPENMP_MIN_WORK,
-      "omp parallel for simd schedule(static)",
-  for (int64_t i = 0; i < n; i++) {
-    float gi = g[i];
-    gx[i] += x[i] > 0 ? gi : 0.0f;
-  });
+  GRAD_LOOP(NND_OPENMP_PARALLEL_SIMD, ctx, n * CHEAP > NND_OPENMP_MIN_WORK,
+            "omp parallel for simd schedule(static)", n,
+            float gi = g[i]; v = x[i] > 0 ? gi : 0.0f);
   return 0;
 }
 
@@ -74,12 +84,9 @@ int nnd_openmp_leaky_relu_backward(const nnd_kernel_ctx *ctx) {
   float slope = (float)nnd_kernel_num(ctx, 0, 0.01);
   const float *restrict x = ctx->inputs[0].data, *restrict g = ctx->grad_output->data;
   int64_t n = count(ctx);
-  NND_OPENMP_PARALLEL_SIMD(n * CHEAP > NND_OPENMP_MIN_WORK,
-      "omp parallel for simd schedule(static)",
-  for (int64_t i = 0; i < n; i++) {
-    float gi = g[i];
-    gx[i] += x[i] > 0 ? gi : slope * gi;
-  });
+  GRAD_LOOP(NND_OPENMP_PARALLEL_SIMD, ctx, n * CHEAP > NND_OPENMP_MIN_WORK,
+            "omp parallel for simd schedule(static)", n,
+            float gi = g[i]; v = x[i] > 0 ? gi : slope * gi);
   return 0;
 }
 
@@ -108,11 +115,9 @@ int nnd_openmp_sigmoid_backward(const nnd_kernel_ctx *ctx) {
   if (!gx) return 0;
   const float *restrict x = ctx->inputs[0].data, *restrict g = ctx->grad_output->data;
   int64_t n = count(ctx);
-  NND_OPENMP_PARALLEL(n * COSTLY > NND_OPENMP_MIN_WORK, "omp parallel for schedule(static)",
-  for (int64_t i = 0; i < n; i++) {
-    float e = expf(-fabsf(x[i])), d = 1.0f + e;
-    gx[i] += g[i] * (e / (d * d));
-  });
+  GRAD_LOOP(NND_OPENMP_PARALLEL, ctx, n * COSTLY > NND_OPENMP_MIN_WORK,
+            "omp parallel for schedule(static)", n,
+            float e = expf(-fabsf(x[i])); float d = 1.0f + e; v = g[i] * (e / (d * d)));
   return 0;
 }
 
@@ -135,11 +140,10 @@ int nnd_openmp_tanh_backward(const nnd_kernel_ctx *ctx) {
   if (!gx) return 0;
   const float *restrict x = ctx->inputs[0].data, *restrict g = ctx->grad_output->data;
   int64_t n = count(ctx);
-  NND_OPENMP_PARALLEL(n * COSTLY > NND_OPENMP_MIN_WORK, "omp parallel for schedule(static)",
-  for (int64_t i = 0; i < n; i++) {
-    float e = expf(-2.0f * fabsf(x[i])), d = 1.0f + e;
-    gx[i] += g[i] * (4.0f * e / (d * d));
-  });
+  GRAD_LOOP(NND_OPENMP_PARALLEL, ctx, n * COSTLY > NND_OPENMP_MIN_WORK,
+            "omp parallel for schedule(static)", n,
+            float e = expf(-2.0f * fabsf(x[i])); float d = 1.0f + e;
+            v = g[i] * (4.0f * e / (d * d)));
   return 0;
 }
 

@@ -3,10 +3,13 @@
  * fall back to the next backend in the session's preference list. */
 #include "openmp.h"
 
-#define KERNEL(OP, FN, WS)                                                              \
+#define KERNEL_FLAGS(OP, FN, WS, FLAGS)                                                 \
   {.size = sizeof(nnd_kernel), .op = OP, .backend = "openmp",                            \
    .forward = nnd_openmp_##FN##_forward, .backward = nnd_openmp_##FN##_backward,         \
-   .workspace = WS, .supports = NULL}
+   .workspace = WS, .supports = NULL, .flags = FLAGS}
+#define KERNEL(OP, FN, WS) KERNEL_FLAGS(OP, FN, WS, 0)
+/* backward stores, as first writer, the gradients nnd_grad_assigns names */
+#define ASSIGNS NND_KERNEL_ASSIGNS_GRADS
 
 static const nnd_kernel kernels[] = {
     /* dense keeps x transposed, conv the padded input and output gradient,
@@ -14,12 +17,12 @@ static const nnd_kernel kernels[] = {
     KERNEL("dense", dense, nnd_openmp_dense_workspace),
     KERNEL("conv1d", conv1d, nnd_openmp_conv1d_workspace),
     KERNEL("conv2d", conv2d, nnd_openmp_conv2d_workspace),
-    KERNEL("maxpool", maxpool, nnd_openmp_maxpool_workspace),
-    KERNEL("avgpool", avgpool, NULL),
-    KERNEL("relu", relu, NULL),
-    KERNEL("sigmoid", sigmoid, NULL),
-    KERNEL("tanh", tanh, NULL),
-    KERNEL("leaky_relu", leaky_relu, NULL),
+    KERNEL_FLAGS("maxpool", maxpool, nnd_openmp_maxpool_workspace, ASSIGNS),
+    KERNEL_FLAGS("avgpool", avgpool, NULL, ASSIGNS),
+    KERNEL_FLAGS("relu", relu, NULL, ASSIGNS),
+    KERNEL_FLAGS("sigmoid", sigmoid, NULL, ASSIGNS),
+    KERNEL_FLAGS("tanh", tanh, NULL, ASSIGNS),
+    KERNEL_FLAGS("leaky_relu", leaky_relu, NULL, ASSIGNS),
     KERNEL("softmax", softmax, NULL),
     KERNEL("log_softmax", log_softmax, NULL),
     KERNEL("add", add, NULL),

@@ -14,6 +14,7 @@
  * windows inside the input are found by vector loops across a row of
  * windows, planes holding a NaN window by window. */
 #include <limits.h>
+#include <string.h>
 
 #include "openmp.h"
 
@@ -233,11 +234,15 @@ int nnd_openmp_maxpool_backward(const nnd_kernel_ctx *ctx) {
   const int32_t *arg = argmax_store(ctx, &g);
   const float *x0 = ctx->inputs[0].data, *dy0 = ctx->grad_output->data;
   int64_t hw = g.h * g.w, bad = 0;
+  /* as first writer, each thread zeroes its own planes just before
+     scattering into them, while they are in its cache */
+  int assign = nnd_grad_assigns(ctx, 0);
   NND_OPENMP_PARALLEL(g.planes * g.oh * g.ow > NND_OPENMP_MIN_WORK,
       "omp parallel for schedule(static) reduction(+ : bad)",
   for (int64_t p = 0; p < g.planes; p++) {
     const float *dy = dy0 + p * g.oh * g.ow;
     float *dx = dx0 + p * hw;
+    if (assign) memset(dx, 0, (size_t)hw * sizeof *dx);
     if (arg) {
       /* a workspace that forward did not fill could hold anything: an
          index outside the plane is refused rather than written */
@@ -304,10 +309,12 @@ int nnd_openmp_avgpool_backward(const nnd_kernel_ctx *ctx) {
   if (!dx0) return 0;
   float area = (float)(g.kh * g.kw);
   const float *dy0 = ctx->grad_output->data;
+  int assign = nnd_grad_assigns(ctx, 0);
   NND_OPENMP_PARALLEL(pool_work(&g) > NND_OPENMP_MIN_WORK, "omp parallel for schedule(static)",
   for (int64_t p = 0; p < g.planes; p++) {
     const float *dy = dy0 + p * g.oh * g.ow;
     float *dx = dx0 + p * g.h * g.w;
+    if (assign) memset(dx, 0, (size_t)(g.h * g.w) * sizeof *dx);
     for (int64_t oy = 0; oy < g.oh; oy++) {
       int64_t ylo, yhi;
       clip(oy, g.sh, g.ph, g.kh, g.h, &ylo, &yhi);

@@ -11,14 +11,14 @@ static int forward(const nnd_kernel_ctx *c) { (void)c; return 0; }
 #define NAME "bad-dup-op"
 #elif defined(BAD_DUP_KERNEL)
 /* relu/naive already comes from the naive plugin */
-static const nnd_kernel kernel = {sizeof(nnd_kernel), "relu", "naive", forward, forward, 0, 0};
+static const nnd_kernel kernel = {sizeof(nnd_kernel), "relu", "naive", forward, forward, 0, 0, 0};
 #define NAME "bad-dup-kernel"
 #elif defined(BAD_ORPHAN_KERNEL)
 static const nnd_kernel kernel = {sizeof(nnd_kernel), "no_such_op", "naive", forward, forward,
-                                  0, 0};
+                                  0, 0, 0};
 #define NAME "bad-orphan-kernel"
 #else
-static const nnd_kernel kernel = {sizeof(nnd_kernel), "relu", "bad", forward, forward, 0, 0};
+static const nnd_kernel kernel = {sizeof(nnd_kernel), "relu", "bad", forward, forward, 0, 0, 0};
 #define NAME "bad-abi"
 #endif
 

@@ -1,4 +1,4 @@
-/* faulty.c — a plugin of three kernels, each with one deliberate fault, so
+/* faulty.c — a plugin of four kernels, each with one deliberate fault, so
  * the tests can prove `nnd plugins --check` catches each kind, and that a
  * crashing row does not take the other rows down:
  *   test.crash(x) = x        traps (SIGILL, which AddressSanitizer leaves alone,
@@ -10,9 +10,11 @@
  *                            next buffer);
  *   test.bad_infer(x, k)=kx  declares k an integer in [1, 8] and its schema
  *                            accepts every k, but its kernel refuses k > 4 (the
- *                            fix would be max = 4 in the schema, or the code).
+ *                            fix would be max = 4 in the schema, or the code);
+ *   test.adds_anyway(x) = 3x declares NND_KERNEL_ASSIGNS_GRADS but adds into
+ *                            the gradient even when told to store it.
  * Every op scales its input by a factor, so one forward and one backward serve
- * all three; the fault is picked by the op's name. */
+ * all four; the fault is picked by the op's name. */
 #include <stdio.h>
 #include <string.h>
 
@@ -37,6 +39,7 @@ static const nnd_op_schema schemas[] = {
     SCHEMA("test.crash", "x, crashing on more than 5 elements", NULL, 0),
     SCHEMA("test.write_past", "2x, writing one float past its output", NULL, 0),
     SCHEMA("test.bad_infer", "k * x, accepting a k its kernel refuses", k_attr, 1),
+    SCHEMA("test.adds_anyway", "3x, adding where told to store its gradient", NULL, 0),
 };
 
 static int is(const nnd_kernel_ctx *c, const char *op) { return strcmp(c->op, op) == 0; }
@@ -44,6 +47,7 @@ static int is(const nnd_kernel_ctx *c, const char *op) { return strcmp(c->op, op
 static float factor(const nnd_kernel_ctx *c) {
   if (is(c, "test.write_past")) return 2.0f;
   if (is(c, "test.bad_infer")) return (float)nnd_num(&c->attrs[0], 1);
+  if (is(c, "test.adds_anyway")) return 3.0f;
   return 1.0f;
 }
 
@@ -69,12 +73,13 @@ static int backward(const nnd_kernel_ctx *c) {
   return 0;
 }
 
-#define KERNEL(name) \
+#define KERNEL(name, flags_) \
   {.size = sizeof(nnd_kernel), .op = name, .backend = "naive", .forward = forward, \
-   .backward = backward}
+   .backward = backward, .flags = flags_}
 
-static const nnd_kernel kernels[] = {KERNEL("test.crash"), KERNEL("test.write_past"),
-                                     KERNEL("test.bad_infer")};
+static const nnd_kernel kernels[] = {KERNEL("test.crash", 0), KERNEL("test.write_past", 0),
+                                     KERNEL("test.bad_infer", 0),
+                                     KERNEL("test.adds_anyway", NND_KERNEL_ASSIGNS_GRADS)};
 
 static int register_plugin(const nnd_host *host, nnd_registrar *r) {
   for (size_t i = 0; i < sizeof schemas / sizeof *schemas; i++)
@@ -86,7 +91,7 @@ static int register_plugin(const nnd_host *host, nnd_registrar *r) {
 static const nnd_plugin_info info = {
     .size = sizeof(nnd_plugin_info), .abi_major = NND_ABI_MAJOR, .abi_minor = NND_ABI_MINOR,
     .fingerprint = NND_ABI_FINGERPRINT, .name = "test-faulty", .version = "1",
-    .license = "MIT", .description = "three kernels with deliberate faults",
+    .license = "MIT", .description = "four kernels with deliberate faults",
     .register_plugin = register_plugin,
 };
 
