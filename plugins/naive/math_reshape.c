@@ -1,8 +1,9 @@
 /* math_reshape.c — naive flatten, reshape and concat.
  *
  * flatten and reshape keep row-major order and only relabel the dims, so
- * both are one copy forward and one accumulating copy backward; the shape
- * itself was settled at compile time. concat joins along a per-sample axis:
+ * both are one copy forward and one accumulating (or, as a gradient's first
+ * writer, storing) copy backward; the shape itself was settled at compile
+ * time. concat joins along a per-sample axis:
  * around that axis every input is [outer, len_i, inner] and the output
  * [outer, sum len_i, inner], with the batch inside `outer`. */
 #include <string.h>
@@ -24,7 +25,13 @@ int nnd_naive_copy_backward(const nnd_kernel_ctx *ctx) {
                           (long long)(ctx->n_inputs ? ctx->inputs[0].numel : 0));
   float *gx = ctx->grad_inputs[0].data;
   if (!gx) return 0;
-  /* add, never overwrite: the input may feed other nodes too */
+  /* add, never overwrite (the input may feed other nodes too), unless this
+     is the gradient's first writer */
+  if (nnd_grad_assigns(ctx, 0)) {
+    if (ctx->output.numel > 0)
+      memcpy(gx, ctx->grad_output->data, (size_t)ctx->output.numel * sizeof *gx);
+    return 0;
+  }
   for (int64_t i = 0; i < ctx->output.numel; i++) gx[i] += ctx->grad_output->data[i];
   return 0;
 }

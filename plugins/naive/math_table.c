@@ -12,6 +12,16 @@
    .backend = "naive",                                                               \
    .forward = nnd_naive_##FN##_forward,                                              \
    .backward = nnd_naive_##FN##_backward}
+/* flatten and reshape store the gradient they write first (a copy): on a
+   CNN that is the largest buffer between the convolutions and the dense
+   layers, which the executor would otherwise zero first */
+#define STORING_KERNEL(OP, FN)                                                       \
+  {.size = sizeof(nnd_kernel),                                                       \
+   .op = OP,                                                                         \
+   .backend = "naive",                                                               \
+   .forward = nnd_naive_##FN##_forward,                                              \
+   .backward = nnd_naive_##FN##_backward,                                            \
+   .flags = NND_KERNEL_ASSIGNS_GRADS}
 
 const nnd_kernel nnd_naive_math_kernels[] = {
     KERNEL("add", add),
@@ -24,8 +34,8 @@ const nnd_kernel nnd_naive_math_kernels[] = {
     KERNEL("leaky_relu", leaky_relu),
     KERNEL("softmax", softmax),
     KERNEL("log_softmax", log_softmax),
-    KERNEL("flatten", copy),
-    KERNEL("reshape", copy),
+    STORING_KERNEL("flatten", copy),
+    STORING_KERNEL("reshape", copy),
     KERNEL("concat", concat),
     KERNEL("cross_entropy", cross_entropy),
     KERNEL("nll", nll),
