@@ -6,7 +6,8 @@
  * the user did not pin a backend (--backend, NND_BACKEND), every backend in
  * the default list that has a kernel for a node and supports it is timed on
  * the node's real shapes (the session's own buffers and batch; a forward,
- * and a backward where training computes one) for a few interleaved rounds,
+ * and a backward where training computes one at that batch: see "Forward
+ * only" below) for a few interleaved rounds,
  * and the fastest one runs the node (one within 5% of the fastest that comes
  * earlier in the preference list wins the tie, so near ties do not flip
  * from run to run). The naive reference is timed only when nothing
@@ -24,7 +25,20 @@
  * suite runs with NND_KERNEL_CHOICE=fixed.
  *
  * batchnorm is never timed (its forward updates running statistics that
- * belong to the model); nor is a node whose candidates are one. */
+ * belong to the model); nor is a node whose candidates are one.
+ *
+ * Forward only above the training batch. The session cannot know whether a
+ * backward will follow at a batch, but the model says at which batch it
+ * trains (the train block's `batch`, 32 by default as in the trainer): at
+ * that batch or below it (the trainer's short last batch) a node on a
+ * gradient path is timed forward and backward; above it (evaluation and
+ * inference batches, 256 in the benchmark) the forward alone. Timing a
+ * backward there would bring gradient-sized scratch (an output gradient and
+ * input gradients at the big batch, tens of MB for a convolution) and the
+ * backward part of the workspace into memory for nothing; a program that
+ * does train above its model's batch still gets a valid choice, measured
+ * on the forward. The entry records which it was (nnd_choice_entry's
+ * backward). Scratch and the shared workspace are freed after each node. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,8 +83,9 @@ static void scratch_free(scratch *sc, int n) {
   for (int i = 0; i < n; i++) free(sc->gin[i]);
 }
 
-static int scratch_make(nnd_session *s, int id, scratch *sc) {
+static int scratch_make(nnd_session *s, int id, int backward, scratch *sc) {
   memset(sc, 0, sizeof *sc);
+  if (!backward) return 0; /* a forward takes no gradients */
   int n = s->m->nodes[id].n_inputs;
   sc->gout_t = s->val[id];
   sc->gout = calloc((size_t)sc->gout_t.numel + 1, sizeof(float));
@@ -102,15 +117,19 @@ typedef struct {
   int failed;
 } timed;
 
-static void timed_start(nnd_session *s, int id, const nnd_kernel *k, scratch *sc, timed *t) {
+/* Forward only: as evaluation runs it (not training), with no gradients. */
+static void timed_start(nnd_session *s, int id, const nnd_kernel *k, scratch *sc, int backward,
+                        timed *t) {
   memset(t, 0, sizeof *t);
   t->k = k;
-  t->c = nnd_session_node_ctx(s, id, 1);
+  t->c = nnd_session_node_ctx(s, id, backward);
   t->c.message = t->msg;
   t->c.message_size = sizeof t->msg;
   t->ws_size = k->workspace ? k->workspace(&t->c) : 0;
-  t->c.grad_output = &sc->gout_t;
-  t->c.grad_inputs = sc->gin_t;
+  if (backward) {
+    t->c.grad_output = &sc->gout_t;
+    t->c.grad_inputs = sc->gin_t;
+  }
 }
 
 /* One forward (+ backward) of t, in seconds; INFINITY once it has failed. */
@@ -135,7 +154,7 @@ static int time_candidates(nnd_session *s, int id, const nnd_kernel *const *cand
   timed t[NND_CHOICE_MAX];
   size_t most = 0;
   for (int i = 0; i < n; i++) {
-    timed_start(s, id, cand[i], sc, &t[i]);
+    timed_start(s, id, cand[i], sc, backward, &t[i]);
     if (t[i].ws_size > most) most = t[i].ws_size;
   }
   void *ws = most ? calloc(1, most) : NULL;
@@ -180,6 +199,14 @@ static int candidates(nnd_session *s, int id, const nnd_kernel **out) {
   return count;
 }
 
+/* Whether a backward is timed at this batch (see the header comment). */
+static int times_backward(const nnd_session *s, int id, int batch) {
+  if (!s->needs_grad[id]) return 0;
+  const nnd_setting *b = nnd_ir_setting(s->m, "batch");
+  double train_batch = b ? nnd_num(&b->value, 32) : 32; /* the trainer's rule */
+  return batch <= train_batch;
+}
+
 static nnd_choice_entry *cached(nnd_session *s, int id, int batch) {
   nnd_node_choice *nc = &s->choice[id];
   for (int i = 0; i < nc->n; i++)
@@ -209,8 +236,9 @@ int nnd_kernel_choice_apply(nnd_session *s, int batch) {
       memset(e, 0, sizeof *e);
       e->batch = batch;
       scratch sc;
-      if (scratch_make(s, id, &sc) != 0) return -1;
-      if (time_candidates(s, id, cand, nc, &sc, s->needs_grad[id], e->seconds) != 0) {
+      if (scratch_make(s, id, e->backward, &sc) != 0) return -1;
+      e->backward = times_backward(s, id, batch);
+      if (time_candidates(s, id, cand, nc, &sc, e->backward, e->seconds) != 0) {
         scratch_free(&sc, n->n_inputs);
         return -1;
       }
