@@ -27,17 +27,19 @@
  * batchnorm is never timed (its forward updates running statistics that
  * belong to the model); nor is a node whose candidates are one.
  *
- * Forward only above the training batch. The session cannot know whether a
- * backward will follow at a batch, but the model says at which batch it
- * trains (the train block's `batch`, 32 by default as in the trainer): at
- * that batch or below it (the trainer's short last batch) a node on a
- * gradient path is timed forward and backward; above it (evaluation and
- * inference batches, 256 in the benchmark) the forward alone. Timing a
- * backward there would bring gradient-sized scratch (an output gradient and
- * input gradients at the big batch, tens of MB for a convolution) and the
- * backward part of the workspace into memory for nothing; a program that
- * does train above its model's batch still gets a valid choice, measured
- * on the forward. The entry records which it was (nnd_choice_entry's
+ * Forward only except at the training batch. The session cannot know
+ * whether a backward will follow at a batch, but the model says at which
+ * batch it trains (the train block's `batch`, 32 by default as in the
+ * trainer): at that batch a node on a gradient path is timed forward and
+ * backward; at any other (evaluation and inference batches, 256 in the
+ * benchmark, 1 for latency, and the trainer's one short last batch of an
+ * epoch) the forward alone, as evaluation runs it (not training, no
+ * gradients). Timing a backward there would bring gradient-sized scratch
+ * (an output gradient and input gradients at that batch, tens of MB for a
+ * convolution at 256) and the backward part of the workspace into memory,
+ * next to the session's blocks, for at most one step an epoch. A program
+ * that does train at another batch still gets a valid choice, measured on
+ * the forward. The entry records which it was (nnd_choice_entry's
  * backward). Scratch and the shared workspace are freed after each node. */
 #include <math.h>
 #include <stdio.h>
@@ -204,7 +206,7 @@ static int times_backward(const nnd_session *s, int id, int batch) {
   if (!s->needs_grad[id]) return 0;
   const nnd_setting *b = nnd_ir_setting(s->m, "batch");
   double train_batch = b ? nnd_num(&b->value, 32) : 32; /* the trainer's rule */
-  return batch <= train_batch;
+  return batch == train_batch;
 }
 
 static nnd_choice_entry *cached(nnd_session *s, int id, int batch) {
