@@ -71,33 +71,62 @@ int nnd_kernel_choice_mode(char *msg, size_t msg_n) {
   return -1;
 }
 
-/* Scratch for timing one node: zeroed gradients of the output and of each
- * input that takes one; the session's own gradients are left alone (a
- * batch's gradient buffers are not even in memory until a backward touches
- * them, and timing at an inference batch must not bring them in). */
+/* Scratch for timing one node: its batched inputs and output, and (when a
+ * backward is timed) zeroed gradients of the output and of each input that
+ * takes one. The session's own block is left alone: set_batch measures
+ * before it frees the old batch's block, so timing on the new block would
+ * bring all of it into memory (every value of every node, 90 MB of
+ * fashion_cnn at batch 256) while the old one is still held; scratch costs
+ * one node's tensors at a time, freed before the next node. Inputs hold
+ * zeros, as a freshly laid out block does; they are written (not left as
+ * untouched calloc pages that all read one shared zero page) so that the
+ * kernels read real memory. Unbatched inputs (parameters) are the
+ * session's own. */
 typedef struct {
-  float *gout, *gin[NND_CHOICE_MAX_INPUTS];
-  nnd_tensor gin_t[NND_CHOICE_MAX_INPUTS], gout_t;
+  float *gout, *gin[NND_CHOICE_MAX_INPUTS], *out, *in[NND_CHOICE_MAX_INPUTS];
+  nnd_tensor gin_t[NND_CHOICE_MAX_INPUTS], gout_t, in_t[NND_CHOICE_MAX_INPUTS], out_t;
 } scratch;
 
 static void scratch_free(scratch *sc, int n) {
   free(sc->gout);
-  for (int i = 0; i < n; i++) free(sc->gin[i]);
+  free(sc->out);
+  for (int i = 0; i < n; i++) free(sc->gin[i]), free(sc->in[i]);
+}
+
+static float *zeros(int64_t numel, int touch) {
+  float *p = calloc((size_t)numel + 1, sizeof(float));
+  if (p && touch) memset(p, 0, ((size_t)numel + 1) * sizeof(float));
+  return p;
 }
 
 static int scratch_make(nnd_session *s, int id, int backward, scratch *sc) {
   memset(sc, 0, sizeof *sc);
-  if (!backward) return 0; /* a forward takes no gradients */
-  int n = s->m->nodes[id].n_inputs;
-  sc->gout_t = s->val[id];
-  sc->gout = calloc((size_t)sc->gout_t.numel + 1, sizeof(float));
-  sc->gout_t.data = sc->gout;
-  int ok = sc->gout != NULL;
+  const nnd_node *node = &s->m->nodes[id];
+  int n = node->n_inputs, ok = 1;
+  sc->out_t = s->val[id];
+  if (node->type.batched) {
+    sc->out = zeros(sc->out_t.numel, 0); /* written by the forward */
+    sc->out_t.data = sc->out;
+    ok = sc->out != NULL;
+  }
   for (int i = 0; i < n && ok; i++) {
-    sc->gin_t[i] = s->in_val[id][i];
+    sc->in_t[i] = s->in_val[id][i];
+    if (!s->m->nodes[node->inputs[i]].type.batched) continue;
+    sc->in[i] = zeros(sc->in_t[i].numel, 1);
+    sc->in_t[i].data = sc->in[i];
+    ok = sc->in[i] != NULL;
+  }
+  if (ok && backward) {
+    sc->gout_t = sc->out_t;
+    sc->gout = zeros(sc->gout_t.numel, 0);
+    sc->gout_t.data = sc->gout;
+    ok = sc->gout != NULL;
+  }
+  for (int i = 0; i < n && ok && backward; i++) {
+    sc->gin_t[i] = sc->in_t[i];
     sc->gin_t[i].data = NULL;
     if (!s->in_grad[id][i].data) continue;
-    sc->gin[i] = calloc((size_t)sc->gin_t[i].numel + 1, sizeof(float));
+    sc->gin[i] = zeros(sc->gin_t[i].numel, 0);
     sc->gin_t[i].data = sc->gin[i];
     ok = sc->gin[i] != NULL;
   }
@@ -127,6 +156,8 @@ static void timed_start(nnd_session *s, int id, const nnd_kernel *k, scratch *sc
   t->c = nnd_session_node_ctx(s, id, backward);
   t->c.message = t->msg;
   t->c.message_size = sizeof t->msg;
+  t->c.inputs = sc->in_t;
+  t->c.output = sc->out_t;
   t->ws_size = k->workspace ? k->workspace(&t->c) : 0;
   if (backward) {
     t->c.grad_output = &sc->gout_t;
