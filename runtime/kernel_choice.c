@@ -6,7 +6,8 @@
  * the user did not pin a backend (--backend, NND_BACKEND), every backend in
  * the default list that has a kernel for a node and supports it is timed on
  * the node's real shapes (the session's own buffers and batch; a forward,
- * and a backward where training computes one) for a few interleaved rounds,
+ * and a backward where training computes one at that batch: see "Forward
+ * only" below) for a few interleaved rounds,
  * and the fastest one runs the node (one within 5% of the fastest that comes
  * earlier in the preference list wins the tie, so near ties do not flip
  * from run to run). The naive reference is timed only when nothing
@@ -24,11 +25,27 @@
  * suite runs with NND_KERNEL_CHOICE=fixed.
  *
  * batchnorm is never timed (its forward updates running statistics that
- * belong to the model); nor is a node whose candidates are one. */
+ * belong to the model); nor is a node whose candidates are one.
+ *
+ * Forward only except at the training batch. The session cannot know
+ * whether a backward will follow at a batch, but the model says at which
+ * batch it trains (the train block's `batch`, 32 by default as in the
+ * trainer): at that batch a node on a gradient path is timed forward and
+ * backward; at any other (evaluation and inference batches, 256 in the
+ * benchmark, 1 for latency, and the trainer's one short last batch of an
+ * epoch) the forward alone, as evaluation runs it (not training, no
+ * gradients). Timing a backward there would bring gradient-sized scratch
+ * (an output gradient and input gradients at that batch, tens of MB for a
+ * convolution at 256) and the backward part of the workspace into memory,
+ * next to the session's blocks, for at most one step an epoch. A program
+ * that does train at another batch still gets a valid choice, measured on
+ * the forward. The entry records which it was (nnd_choice_entry's
+ * backward). Scratch and the shared workspace are freed after each node. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "kernel_choice.h"
@@ -55,32 +72,107 @@ int nnd_kernel_choice_mode(char *msg, size_t msg_n) {
   return -1;
 }
 
-/* Scratch for timing one node: zeroed gradients of the output and of each
- * input that takes one; the session's own gradients are left alone (a
- * batch's gradient buffers are not even in memory until a backward touches
- * them, and timing at an inference batch must not bring them in). */
+/* Scratch for timing one node: its batched inputs and output, and (when a
+ * backward is timed) zeroed gradients of the output and of each input that
+ * takes one. The session's own block is left alone: set_batch measures
+ * before it frees the old batch's block, so timing on the new block would
+ * bring all of it into memory (every value of every node, 90 MB of
+ * fashion_cnn at batch 256) while the old one is still held; scratch costs
+ * one node's tensors at a time, freed before the next node. Inputs hold
+ * zeros, as a freshly laid out block does; they are written (not left as
+ * untouched pages that all read one shared zero page) so that the
+ * kernels read real memory. Unbatched inputs (parameters) are the
+ * session's own. */
 typedef struct {
-  float *gout, *gin[NND_CHOICE_MAX_INPUTS];
-  nnd_tensor gin_t[NND_CHOICE_MAX_INPUTS], gout_t;
+  float *gout, *gin[NND_CHOICE_MAX_INPUTS], *out, *in[NND_CHOICE_MAX_INPUTS];
+  nnd_tensor gin_t[NND_CHOICE_MAX_INPUTS], gout_t, in_t[NND_CHOICE_MAX_INPUTS], out_t;
 } scratch;
 
-static void scratch_free(scratch *sc, int n) {
-  free(sc->gout);
-  for (int i = 0; i < n; i++) free(sc->gin[i]);
+/* Scratch and the timing workspace are mapped from the system directly,
+ * not taken from malloc: glibc raises its mmap threshold to the size of
+ * the largest mapped block freed (up to 32 MB) and its trim threshold to
+ * twice that, so after freeing a node's 25 MB of scratch the next blocks
+ * came from the heap and up to 50 MB of freed heap stayed resident (58 MiB
+ * of heap in nnd_bench's inference phase). A mapping's pages go back to
+ * the system when it is unmapped. The length is kept just before the data
+ * (a 64-byte header keeps the data aligned). */
+#define MAP_HEADER 64
+
+/* Under AddressSanitizer the blocks come from malloc after all, so that a
+ * kernel writing past its tensor while being timed is caught. */
+#if defined(__SANITIZE_ADDRESS__)
+#define NND_CHOICE_MALLOC 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NND_CHOICE_MALLOC 1
+#endif
+#endif
+
+#ifdef NND_CHOICE_MALLOC
+static void *map_zeros(size_t bytes, int touch) {
+  (void)touch;
+  return calloc(1, bytes);
 }
 
-static int scratch_make(nnd_session *s, int id, scratch *sc) {
+static void unmap(void *data) { free(data); }
+#else
+static void *map_zeros(size_t bytes, int touch) {
+  size_t len;
+  if (__builtin_add_overflow(bytes, (size_t)MAP_HEADER, &len)) return NULL;
+  char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return NULL;
+  memcpy(p, &len, sizeof len);
+  if (touch) memset(p + MAP_HEADER, 0, bytes);
+  return p + MAP_HEADER;
+}
+
+static void unmap(void *data) {
+  if (!data) return;
+  char *p = (char *)data - MAP_HEADER;
+  size_t len;
+  memcpy(&len, p, sizeof len);
+  munmap(p, len);
+}
+#endif
+
+static void scratch_free(scratch *sc, int n) {
+  unmap(sc->gout);
+  unmap(sc->out);
+  for (int i = 0; i < n; i++) unmap(sc->gin[i]), unmap(sc->in[i]);
+}
+
+static float *zeros(int64_t numel, int touch) {
+  return map_zeros(((size_t)numel + 1) * sizeof(float), touch);
+}
+
+static int scratch_make(nnd_session *s, int id, int backward, scratch *sc) {
   memset(sc, 0, sizeof *sc);
-  int n = s->m->nodes[id].n_inputs;
-  sc->gout_t = s->val[id];
-  sc->gout = calloc((size_t)sc->gout_t.numel + 1, sizeof(float));
-  sc->gout_t.data = sc->gout;
-  int ok = sc->gout != NULL;
+  const nnd_node *node = &s->m->nodes[id];
+  int n = node->n_inputs, ok = 1;
+  sc->out_t = s->val[id];
+  if (node->type.batched) {
+    sc->out = zeros(sc->out_t.numel, 0); /* written by the forward */
+    sc->out_t.data = sc->out;
+    ok = sc->out != NULL;
+  }
   for (int i = 0; i < n && ok; i++) {
-    sc->gin_t[i] = s->in_val[id][i];
+    sc->in_t[i] = s->in_val[id][i];
+    if (!s->m->nodes[node->inputs[i]].type.batched) continue;
+    sc->in[i] = zeros(sc->in_t[i].numel, 1);
+    sc->in_t[i].data = sc->in[i];
+    ok = sc->in[i] != NULL;
+  }
+  if (ok && backward) {
+    sc->gout_t = sc->out_t;
+    sc->gout = zeros(sc->gout_t.numel, 0);
+    sc->gout_t.data = sc->gout;
+    ok = sc->gout != NULL;
+  }
+  for (int i = 0; i < n && ok && backward; i++) {
+    sc->gin_t[i] = sc->in_t[i];
     sc->gin_t[i].data = NULL;
     if (!s->in_grad[id][i].data) continue;
-    sc->gin[i] = calloc((size_t)sc->gin_t[i].numel + 1, sizeof(float));
+    sc->gin[i] = zeros(sc->gin_t[i].numel, 0);
     sc->gin_t[i].data = sc->gin[i];
     ok = sc->gin[i] != NULL;
   }
@@ -102,15 +194,21 @@ typedef struct {
   int failed;
 } timed;
 
-static void timed_start(nnd_session *s, int id, const nnd_kernel *k, scratch *sc, timed *t) {
+/* Forward only: as evaluation runs it (not training), with no gradients. */
+static void timed_start(nnd_session *s, int id, const nnd_kernel *k, scratch *sc, int backward,
+                        timed *t) {
   memset(t, 0, sizeof *t);
   t->k = k;
-  t->c = nnd_session_node_ctx(s, id, 1);
+  t->c = nnd_session_node_ctx(s, id, backward);
   t->c.message = t->msg;
   t->c.message_size = sizeof t->msg;
+  t->c.inputs = sc->in_t;
+  t->c.output = sc->out_t;
   t->ws_size = k->workspace ? k->workspace(&t->c) : 0;
-  t->c.grad_output = &sc->gout_t;
-  t->c.grad_inputs = sc->gin_t;
+  if (backward) {
+    t->c.grad_output = &sc->gout_t;
+    t->c.grad_inputs = sc->gin_t;
+  }
 }
 
 /* One forward (+ backward) of t, in seconds; INFINITY once it has failed. */
@@ -135,10 +233,10 @@ static int time_candidates(nnd_session *s, int id, const nnd_kernel *const *cand
   timed t[NND_CHOICE_MAX];
   size_t most = 0;
   for (int i = 0; i < n; i++) {
-    timed_start(s, id, cand[i], sc, &t[i]);
+    timed_start(s, id, cand[i], sc, backward, &t[i]);
     if (t[i].ws_size > most) most = t[i].ws_size;
   }
-  void *ws = most ? calloc(1, most) : NULL;
+  void *ws = most ? map_zeros(most, 0) : NULL;
   if (most && !ws) return -1;
   for (int i = 0; i < n; i++) {
     best[i] = INFINITY;
@@ -153,7 +251,7 @@ static int time_candidates(nnd_session *s, int id, const nnd_kernel *const *cand
       if (x < INFINITY) spent += x;
       if (x < best[i]) best[i] = x;
     }
-  free(ws);
+  unmap(ws);
   return 0;
 }
 
@@ -178,6 +276,14 @@ static int candidates(nnd_session *s, int id, const nnd_kernel **out) {
   }
   if (count == 0 && naive) out[count++] = naive;
   return count;
+}
+
+/* Whether a backward is timed at this batch (see the header comment). */
+static int times_backward(const nnd_session *s, int id, int batch) {
+  if (!s->needs_grad[id]) return 0;
+  const nnd_setting *b = nnd_ir_setting(s->m, "batch");
+  double train_batch = b ? nnd_num(&b->value, 32) : 32; /* the trainer's rule */
+  return batch == train_batch;
 }
 
 static nnd_choice_entry *cached(nnd_session *s, int id, int batch) {
@@ -209,8 +315,9 @@ int nnd_kernel_choice_apply(nnd_session *s, int batch) {
       memset(e, 0, sizeof *e);
       e->batch = batch;
       scratch sc;
-      if (scratch_make(s, id, &sc) != 0) return -1;
-      if (time_candidates(s, id, cand, nc, &sc, s->needs_grad[id], e->seconds) != 0) {
+      if (scratch_make(s, id, e->backward, &sc) != 0) return -1;
+      e->backward = times_backward(s, id, batch);
+      if (time_candidates(s, id, cand, nc, &sc, e->backward, e->seconds) != 0) {
         scratch_free(&sc, n->n_inputs);
         return -1;
       }

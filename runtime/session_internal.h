@@ -13,7 +13,7 @@
 #define NND_CHOICE_BATCHES 4
 #define NND_CHOICE_MAX_INPUTS 8
 typedef struct {
-  int batch, n, chosen;
+  int batch, n, chosen, backward; /* backward: the timings include one */
   const nnd_kernel *kernel[NND_CHOICE_MAX];
   double seconds[NND_CHOICE_MAX]; /* per forward (+ backward); INFINITY: failed */
 } nnd_choice_entry;

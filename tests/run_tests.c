@@ -48,6 +48,7 @@ int main(void) {
   test_trace_formats_register();
   test_mpi_register();
   test_kernel_choice_register();
+  test_dnnl_sessions_register();
   test_onnx_register();
   keep_only_suites_matching(getenv("NND_TEST_SUITE"));
   CU_basic_set_mode(CU_BRM_VERBOSE);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "plugin_loader.h"
+#include "session_internal.h"
 #include "tests.h"
 
 static const char cnn[] =
@@ -171,6 +172,41 @@ static void test_measured_choice(void) {
   restore_env();
 }
 
+/* A backward is timed only where one follows: at the model's training
+ * batch (4 here). Elsewhere (evaluation at 64, the trainer's short last
+ * batch of 2) the forward alone is timed, so measuring there brings no
+ * gradient-sized scratch into memory. Checked on the session's record of
+ * what each timing included. */
+static void test_inference_batch_times_forward(void) {
+  if (!have_choice("forward-only timing")) return;
+  set_env(NULL);
+  char src[sizeof cnn + 16];
+  snprintf(src, sizeof src, "%.*s; batch = 4 }\n", (int)(strstr(cnn, " }\n") - cnn), cnn);
+  nnd_model *m = compile_ok(src);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+  nnd_session *s = open_session(m, NULL, 4);
+  CU_ASSERT_PTR_NOT_NULL(s);
+  const nnd_node *c = s ? nnd_ir_find(s->m, "c") : NULL;
+  CU_ASSERT_PTR_NOT_NULL(c);
+  if (s && c) {
+    CU_ASSERT_EQUAL(nnd_session_set_batch(s, 64), 0);
+    CU_ASSERT_EQUAL(nnd_session_set_batch(s, 2), 0);
+    int at4 = -1, at64 = -1, at2 = -1;
+    const nnd_node_choice *nc = &s->choice[c->id];
+    for (int i = 0; i < nc->n; i++) {
+      if (nc->entry[i].batch == 4) at4 = nc->entry[i].backward;
+      if (nc->entry[i].batch == 64) at64 = nc->entry[i].backward;
+      if (nc->entry[i].batch == 2) at2 = nc->entry[i].backward;
+    }
+    CU_ASSERT_EQUAL(at4, 1);  /* the training batch: forward and backward */
+    CU_ASSERT_EQUAL(at64, 0); /* any other: the forward only */
+    CU_ASSERT_EQUAL(at2, 0);
+  }
+  nnd_session_free(s);
+  nnd_model_free(m);
+  restore_env();
+}
+
 /* NND_KERNEL_CHOICE=fixed and --backend: the preference order, no timing. */
 static void test_pinned_choice(void) {
   if (!have_choice("pinned kernel choice")) return;
@@ -239,6 +275,8 @@ void test_kernel_choice_register(void) {
   CU_add_test(s, "the measured choice is the fastest candidate and computes naive's numbers",
               test_measured_choice);
   CU_add_test(s, "NND_KERNEL_CHOICE=fixed and --backend pin the order", test_pinned_choice);
+  CU_add_test(s, "away from the training batch only the forward is timed",
+              test_inference_batch_times_forward);
   CU_add_test(s, "a bad NND_KERNEL_CHOICE is an error", test_bad_choice_value);
   CU_add_test(s, "summary --kernels shows the timings", test_summary_shows_timings);
 }

@@ -46,6 +46,7 @@ void test_plugin_check_register(void);
 void test_trace_formats_register(void);
 void test_mpi_register(void);
 void test_kernel_choice_register(void);
+void test_dnnl_sessions_register(void);
 void test_onnx_register(void);
 
 /* test_backends.c: 1 when backend b's plugin loaded and a test should run

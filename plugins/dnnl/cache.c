@@ -117,8 +117,11 @@ int nnd_dnnl_make_layer_backward(const nnd_kernel_ctx *ctx, nnd_dnnl_entry *e,
 }
 
 static void destroy(nnd_dnnl_entry *e) {
-  for (int i = 0; i < NND_DNNL_MAX_PRIMS; i++)
+  for (int i = 0; i < NND_DNNL_MAX_PRIMS; i++) {
     if (e->prim[i]) dnnl_primitive_destroy(e->prim[i]);
+    for (int j = 0; j < NND_DNNL_MAX_ARGS; j++)
+      if (e->mem[i][j]) dnnl_memory_destroy(e->mem[i][j]);
+  }
   free(e);
 }
 
@@ -159,6 +162,7 @@ int nnd_dnnl_begin(const nnd_kernel_ctx *ctx, const int64_t *key_in, nnd_dnnl_bu
   memcpy(key, key_in, sizeof key);
   c->e = NULL;
   c->owned = 0;
+  c->holds = 0;
   c->saved_threads = nnd_dnnl_threads();
   size_t have = ctx->workspace ? ctx->workspace_size : 0;
   for (int t = c->saved_threads; t >= 1; t--) {
@@ -169,7 +173,10 @@ int nnd_dnnl_begin(const nnd_kernel_ctx *ctx, const int64_t *key_in, nnd_dnnl_bu
     c->e = nnd_dnnl_lookup(ctx, key, build, &c->owned);
     if (!c->e) break;
     size_t want = need(c->e);
-    if (want <= have || (want == 0)) return 0;
+    if (want <= have || (want == 0)) {
+      c->holds = !__atomic_test_and_set(&c->e->busy, __ATOMIC_ACQUIRE);
+      return 0;
+    }
     if (c->owned) nnd_dnnl_release(c->e);
     c->e = NULL;
     if (t == 1) {
@@ -182,20 +189,53 @@ int nnd_dnnl_begin(const nnd_kernel_ctx *ctx, const int64_t *key_in, nnd_dnnl_bu
 }
 
 void nnd_dnnl_end(nnd_dnnl_call *c) {
+  if (c->e && c->holds) __atomic_clear(&c->e->busy, __ATOMIC_RELEASE);
   if (c->e && c->owned) nnd_dnnl_release(c->e);
   c->e = NULL;
+  c->holds = 0;
 #ifdef _OPENMP
   omp_set_num_threads(c->saved_threads);
 #endif
 }
 
+void nnd_dnnl_args_init(nnd_dnnl_args *a, const nnd_dnnl_call *c, int slot) {
+  a->n = 0;
+  a->mem = c->holds ? c->e->mem[slot] : NULL;
+  a->what = c->holds ? c->e->mem_what[slot] : NULL;
+}
+
+void nnd_dnnl_args_done(nnd_dnnl_args *a) {
+  if (!a->mem)
+    for (int i = 0; i < a->n; i++) dnnl_memory_destroy(a->arg[i].memory);
+  a->n = 0;
+}
+
+/* The handle is only written where the argument is an output; oneDNN takes
+ * it as void * either way. A kept object is re-pointed: for nnd's plain
+ * layouts that is a pointer store (no zero padding to redo). The same
+ * argument comes at the same position on every call of a primitive (the
+ * kernels list them in a fixed order for a key); `what` checks it, and a
+ * mismatch replaces the object rather than run with the wrong one. */
 int nnd_dnnl_arg(const nnd_kernel_ctx *ctx, nnd_dnnl_args *a, int what,
                  const dnnl_memory_desc_t *md, const void *data) {
+  if (a->n == NND_DNNL_MAX_ARGS) return nnd_kernel_fail(ctx, "too many oneDNN arguments");
   dnnl_memory_t m = NULL;
-  if (a->n == 8) return nnd_kernel_fail(ctx, "too many oneDNN arguments");
-  /* the handle is only read where the argument is an input */
-  if (dnnl_memory_create(&m, md, nnd_dnnl_engine(), (void *)data) != dnnl_success)
-    return nnd_kernel_fail(ctx, "oneDNN could not wrap a tensor");
+  const dnnl_memory_desc_t *kept = NULL;
+  if (a->mem && a->mem[a->n] && a->what[a->n] == what &&
+      dnnl_memory_get_memory_desc(a->mem[a->n], &kept) == dnnl_success &&
+      dnnl_memory_desc_equal(md, kept)) {
+    m = a->mem[a->n];
+    if (dnnl_memory_set_data_handle(m, (void *)data) != dnnl_success)
+      return nnd_kernel_fail(ctx, "oneDNN could not point a tensor");
+  } else {
+    if (dnnl_memory_create(&m, md, nnd_dnnl_engine(), (void *)data) != dnnl_success)
+      return nnd_kernel_fail(ctx, "oneDNN could not wrap a tensor");
+    if (a->mem) {
+      if (a->mem[a->n]) dnnl_memory_destroy(a->mem[a->n]);
+      a->mem[a->n] = m;
+      a->what[a->n] = what;
+    }
+  }
   a->arg[a->n].arg = what;
   a->arg[a->n].memory = m;
   a->n++;
@@ -217,8 +257,7 @@ int nnd_dnnl_run(const nnd_kernel_ctx *ctx, dnnl_primitive_t p, nnd_dnnl_args *a
   dnnl_stream_t s = nnd_dnnl_stream();
   dnnl_status_t st = s ? dnnl_primitive_execute(p, s, a->n, a->arg) : dnnl_runtime_error;
   if (st == dnnl_success) st = dnnl_stream_wait(s);
-  for (int i = 0; i < a->n; i++) dnnl_memory_destroy(a->arg[i].memory);
-  a->n = 0;
+  nnd_dnnl_args_done(a);
   if (st != dnnl_success) return nnd_kernel_fail(ctx, "oneDNN failed (status %d)", (int)st);
   return 0;
 }
@@ -240,7 +279,8 @@ int nnd_dnnl_layer_backward(const nnd_kernel_ctx *ctx, const nnd_dnnl_call *c,
   float *dx = ctx->grad_inputs[0].data, *dw = ctx->grad_inputs[1].data;
   float *db = has_bias ? ctx->grad_inputs[2].data : NULL;
   const float *dy = ctx->grad_output->data;
-  nnd_dnnl_args a = {0};
+  nnd_dnnl_args a;
+  nnd_dnnl_args_init(&a, c, 1);
   int rc = 0;
   if (dx) {
     rc = nnd_dnnl_arg(ctx, &a, DNNL_ARG_DIFF_DST, md->dst, dy) ||
@@ -251,6 +291,7 @@ int nnd_dnnl_layer_backward(const nnd_kernel_ctx *ctx, const nnd_dnnl_call *c,
     if (!rc) nnd_dnnl_add_into(dx, tdx, ctx->grad_inputs[0].numel);
   }
   if (!rc && (dw || db)) {
+    nnd_dnnl_args_init(&a, c, 2);
     rc = nnd_dnnl_arg(ctx, &a, DNNL_ARG_SRC, md->src, ctx->inputs[0].data) ||
          nnd_dnnl_arg(ctx, &a, DNNL_ARG_DIFF_DST, md->dst, dy) ||
          nnd_dnnl_arg(ctx, &a, DNNL_ARG_DIFF_WEIGHTS, md->wei, tdw) ||
@@ -260,6 +301,6 @@ int nnd_dnnl_layer_backward(const nnd_kernel_ctx *ctx, const nnd_dnnl_call *c,
     if (!rc && dw) nnd_dnnl_add_into(dw, tdw, ctx->grad_inputs[1].numel);
     if (!rc && db) nnd_dnnl_add_into(db, tdb, ctx->grad_inputs[2].numel);
   }
-  for (int i = 0; rc && i < a.n; i++) dnnl_memory_destroy(a.arg[i].memory);
+  nnd_dnnl_args_done(&a);
   return rc ? -1 : 0;
 }

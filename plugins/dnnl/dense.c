@@ -101,14 +101,15 @@ int nnd_dnnl_dense_forward(const nnd_kernel_ctx *ctx) {
   nnd_dnnl_call c;
   if (nnd_dnnl_begin(ctx, key, dense_build, fwd_need, &c) != 0) return -1;
   dense_mds m = mds_of(c.e->key);
-  nnd_dnnl_args a = {0};
+  nnd_dnnl_args a;
+  nnd_dnnl_args_init(&a, &c, 0);
   int rc = nnd_dnnl_arg(ctx, &a, DNNL_ARG_SRC, &m.src, ctx->inputs[0].data) ||
            nnd_dnnl_arg(ctx, &a, DNNL_ARG_WEIGHTS, &m.wei, ctx->inputs[1].data) ||
            (key[K_BIAS] && nnd_dnnl_arg(ctx, &a, DNNL_ARG_BIAS, &m.bias, ctx->inputs[2].data)) ||
            nnd_dnnl_arg(ctx, &a, DNNL_ARG_DST, &m.dst, ctx->output.data) ||
            nnd_dnnl_scratch_arg(ctx, c.e, &a, 0);
   if (!rc) rc = nnd_dnnl_run(ctx, c.e->prim[0], &a);
-  for (int i = 0; rc && i < a.n; i++) dnnl_memory_destroy(a.arg[i].memory);
+  nnd_dnnl_args_done(&a);
   nnd_dnnl_end(&c);
   return rc ? -1 : 0;
 }

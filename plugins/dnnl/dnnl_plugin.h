@@ -6,8 +6,10 @@
  * ever needed and a node's neighbours may run on any backend.
  *
  * Primitives are built once per (op, shapes, attributes, training, threads)
- * and kept in a small process-wide cache (cache.c), so a step only binds
- * memory and executes. Scratch memory comes from the node's workspace
+ * and kept in a small process-wide cache (cache.c), with the memory objects
+ * of their arguments: a step re-points those at its tensors and executes,
+ * creating nothing (what oneDNN's execute allocates inside itself is
+ * beyond the C API's reach). Scratch memory comes from the node's workspace
  * (oneDNN's user scratchpad mode), never from oneDNN's own allocator.
  *
  * oneDNN's backward primitives write their gradients; nnd's contract is that
@@ -27,6 +29,7 @@
 
 #define NND_DNNL_KEY 24  /* int64 words describing one node's primitives */
 #define NND_DNNL_MAX_PRIMS 3
+#define NND_DNNL_MAX_ARGS 8
 
 /* The primitives of one node shape: [0] forward, [1] backward data (or the
  * one backward of pooling and eltwise), [2] backward weights. */
@@ -37,6 +40,14 @@ typedef struct {
   size_t ws_bytes;      /* maxpool: the forward's workspace (argmax) */
   dnnl_memory_desc_t ws_md;
   size_t tmp_floats;    /* room for gradients before they are added */
+  /* The memory objects of each primitive's arguments, made on the first
+     call and re-pointed (dnnl_memory_set_data_handle) on every later one,
+     so a step creates none. Used by one call at a time: `busy` is taken in
+     nnd_dnnl_begin; a call that finds it taken (two sessions running one
+     shape on two threads) wraps its tensors in new objects instead. */
+  dnnl_memory_t mem[NND_DNNL_MAX_PRIMS][NND_DNNL_MAX_ARGS];
+  int mem_what[NND_DNNL_MAX_PRIMS][NND_DNNL_MAX_ARGS];
+  int busy;
 } nnd_dnnl_entry;
 
 /* Builds e->prim and the sizes from e->key and the node; returns -1 with
@@ -65,11 +76,21 @@ dnnl_primitive_desc_t nnd_dnnl_pd(const nnd_kernel_ctx *ctx, const void *op_desc
 /* A plain f32 memory descriptor of n dims with tag. */
 dnnl_memory_desc_t nnd_dnnl_md(int n, const int64_t *dims, dnnl_format_tag_t tag);
 
-/* Running a primitive: up to 8 arguments over caller-owned pointers. */
+/* Running a primitive: up to 8 arguments over caller-owned pointers.
+ * mem/what: the entry's memory objects for this primitive (NULL: the call
+ * could not take the entry, and each argument gets a new object, destroyed
+ * after the run). */
 typedef struct {
   int n;
-  dnnl_exec_arg_t arg[8];
+  dnnl_exec_arg_t arg[NND_DNNL_MAX_ARGS];
+  dnnl_memory_t *mem;
+  int *what;
 } nnd_dnnl_args;
+struct nnd_dnnl_call;
+/* a's arguments for primitive `slot` of the call's entry */
+void nnd_dnnl_args_init(nnd_dnnl_args *a, const struct nnd_dnnl_call *c, int slot);
+/* releases a's arguments (the new objects; the entry keeps its own) */
+void nnd_dnnl_args_done(nnd_dnnl_args *a);
 int nnd_dnnl_arg(const nnd_kernel_ctx *ctx, nnd_dnnl_args *a, int what,
                  const dnnl_memory_desc_t *md, const void *data);
 /* oneDNN's scratchpad of e, at byte `offset` of the workspace (none when
@@ -82,9 +103,10 @@ int nnd_dnnl_run(const nnd_kernel_ctx *ctx, dnnl_primitive_t p, nnd_dnnl_args *a
  * workspace (sized by the host at its own thread count) holds what the
  * primitives need, since oneDNN sizes scratch memory per thread. Sets the
  * OpenMP threads for the call; nnd_dnnl_threads_done restores them. */
-typedef struct {
+typedef struct nnd_dnnl_call {
   nnd_dnnl_entry *e;
   int owned, saved_threads;
+  int holds;  /* took e->busy: may use e's memory objects */
 } nnd_dnnl_call;
 int nnd_dnnl_begin(const nnd_kernel_ctx *ctx, const int64_t *key, nnd_dnnl_build_fn build,
                    size_t (*need)(const nnd_dnnl_entry *e), nnd_dnnl_call *c);

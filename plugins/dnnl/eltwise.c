@@ -100,12 +100,13 @@ int nnd_dnnl_eltwise_forward(const nnd_kernel_ctx *ctx) {
   nnd_dnnl_call c;
   if (nnd_dnnl_begin(ctx, key, eltwise_build, fwd_need, &c) != 0) return -1;
   dnnl_memory_desc_t md = nnd_dnnl_md(1, &c.e->key[K_NUMEL], dnnl_a);
-  nnd_dnnl_args a = {0};
+  nnd_dnnl_args a;
+  nnd_dnnl_args_init(&a, &c, 0);
   int rc = nnd_dnnl_arg(ctx, &a, DNNL_ARG_SRC, &md, ctx->inputs[0].data) ||
            nnd_dnnl_arg(ctx, &a, DNNL_ARG_DST, &md, ctx->output.data) ||
            nnd_dnnl_scratch_arg(ctx, c.e, &a, 0);
   if (!rc) rc = nnd_dnnl_run(ctx, c.e->prim[0], &a);
-  for (int i = 0; rc && i < a.n; i++) dnnl_memory_destroy(a.arg[i].memory);
+  nnd_dnnl_args_done(&a);
   nnd_dnnl_end(&c);
   return rc ? -1 : 0;
 }
@@ -121,7 +122,8 @@ int nnd_dnnl_eltwise_backward(const nnd_kernel_ctx *ctx) {
   dnnl_alg_kind_t alg = (dnnl_alg_kind_t)c.e->key[K_ALG];
   int use_dst = alg != dnnl_eltwise_relu;
   float *tdx = (float *)((char *)ctx->workspace + nnd_dnnl_round(c.e->scratch));
-  nnd_dnnl_args a = {0};
+  nnd_dnnl_args a;
+  nnd_dnnl_args_init(&a, &c, 1);
   int rc = nnd_dnnl_arg(ctx, &a, use_dst ? DNNL_ARG_DST : DNNL_ARG_SRC, &md,
                         use_dst ? ctx->output.data : ctx->inputs[0].data) ||
            nnd_dnnl_arg(ctx, &a, DNNL_ARG_DIFF_DST, &md, ctx->grad_output->data) ||
@@ -129,7 +131,7 @@ int nnd_dnnl_eltwise_backward(const nnd_kernel_ctx *ctx) {
            nnd_dnnl_scratch_arg(ctx, c.e, &a, 0);
   if (!rc) rc = nnd_dnnl_run(ctx, c.e->prim[1], &a);
   if (!rc) nnd_dnnl_add_into(dx, tdx, ctx->grad_inputs[0].numel);
-  for (int i = 0; rc && i < a.n; i++) dnnl_memory_destroy(a.arg[i].memory);
+  nnd_dnnl_args_done(&a);
   nnd_dnnl_end(&c);
   return rc ? -1 : 0;
 }

@@ -120,14 +120,15 @@ int nnd_dnnl_pool_forward(const nnd_kernel_ctx *ctx) {
   nnd_dnnl_call c;
   if (nnd_dnnl_begin(ctx, key, pool_build, fwd_need, &c) != 0) return -1;
   pool_mds m = mds_of(c.e->key);
-  nnd_dnnl_args a = {0};
+  nnd_dnnl_args a;
+  nnd_dnnl_args_init(&a, &c, 0);
   int rc = nnd_dnnl_arg(ctx, &a, DNNL_ARG_SRC, &m.src, ctx->inputs[0].data) ||
            nnd_dnnl_arg(ctx, &a, DNNL_ARG_DST, &m.dst, ctx->output.data) ||
            (c.e->ws_bytes &&
             nnd_dnnl_arg(ctx, &a, DNNL_ARG_WORKSPACE, &c.e->ws_md, ctx->workspace)) ||
            nnd_dnnl_scratch_arg(ctx, c.e, &a, scratch_at(c.e));
   if (!rc) rc = nnd_dnnl_run(ctx, c.e->prim[0], &a);
-  for (int i = 0; rc && i < a.n; i++) dnnl_memory_destroy(a.arg[i].memory);
+  nnd_dnnl_args_done(&a);
   nnd_dnnl_end(&c);
   return rc ? -1 : 0;
 }
@@ -141,7 +142,8 @@ int nnd_dnnl_pool_backward(const nnd_kernel_ctx *ctx) {
   if (nnd_dnnl_begin(ctx, key, pool_build, bwd_need, &c) != 0) return -1;
   pool_mds m = mds_of(c.e->key);
   float *tdx = (float *)((char *)ctx->workspace + scratch_at(c.e) + nnd_dnnl_round(c.e->scratch));
-  nnd_dnnl_args a = {0};
+  nnd_dnnl_args a;
+  nnd_dnnl_args_init(&a, &c, 1);
   int rc = nnd_dnnl_arg(ctx, &a, DNNL_ARG_DIFF_DST, &m.dst, ctx->grad_output->data) ||
            nnd_dnnl_arg(ctx, &a, DNNL_ARG_DIFF_SRC, &m.src, tdx) ||
            (c.e->ws_bytes &&
@@ -149,7 +151,7 @@ int nnd_dnnl_pool_backward(const nnd_kernel_ctx *ctx) {
            nnd_dnnl_scratch_arg(ctx, c.e, &a, scratch_at(c.e));
   if (!rc) rc = nnd_dnnl_run(ctx, c.e->prim[1], &a);
   if (!rc) nnd_dnnl_add_into(dx, tdx, ctx->grad_inputs[0].numel);
-  for (int i = 0; rc && i < a.n; i++) dnnl_memory_destroy(a.arg[i].memory);
+  nnd_dnnl_args_done(&a);
   nnd_dnnl_end(&c);
   return rc ? -1 : 0;
 }
