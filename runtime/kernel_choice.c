@@ -230,6 +230,9 @@ static double timed_run(timed *t, int backward) {
  * fails. */
 static int time_candidates(nnd_session *s, int id, const nnd_kernel *const *cand, int n,
                            scratch *sc, int backward, double *best) {
+  /* a backward over no gradient buffers returns at once: it would time
+     the forward alone and call it both */
+  if (backward && !sc->gout) return -1;
   timed t[NND_CHOICE_MAX];
   size_t most = 0;
   for (int i = 0; i < n; i++) {
@@ -315,8 +318,8 @@ int nnd_kernel_choice_apply(nnd_session *s, int batch) {
       memset(e, 0, sizeof *e);
       e->batch = batch;
       scratch sc;
-      if (scratch_make(s, id, e->backward, &sc) != 0) return -1;
       e->backward = times_backward(s, id, batch);
+      if (scratch_make(s, id, e->backward, &sc) != 0) return -1;
       if (time_candidates(s, id, cand, nc, &sc, e->backward, e->seconds) != 0) {
         scratch_free(&sc, n->n_inputs);
         return -1;
