@@ -273,6 +273,16 @@ void nnd_dnnl_add_into(float *dst, const float *src, int64_t n) {
   for (int64_t i = 0; i < n; i++) dst[i] += src[i];
 }
 
+float *nnd_dnnl_grad_out(const nnd_kernel_ctx *ctx, int i, float *tmp) {
+  float *g = ctx->grad_inputs[i].data;
+  return g && nnd_grad_assigns(ctx, i) ? g : tmp;
+}
+
+void nnd_dnnl_grad_in(const nnd_kernel_ctx *ctx, int i, const float *tmp) {
+  float *g = ctx->grad_inputs[i].data;
+  if (g && !nnd_grad_assigns(ctx, i)) nnd_dnnl_add_into(g, tmp, ctx->grad_inputs[i].numel);
+}
+
 int nnd_dnnl_layer_backward(const nnd_kernel_ctx *ctx, const nnd_dnnl_call *c,
                             const nnd_dnnl_layer_mds *md, int has_bias, float *tdx, float *tdw,
                             float *tdb) {
@@ -285,21 +295,22 @@ int nnd_dnnl_layer_backward(const nnd_kernel_ctx *ctx, const nnd_dnnl_call *c,
   if (dx) {
     rc = nnd_dnnl_arg(ctx, &a, DNNL_ARG_DIFF_DST, md->dst, dy) ||
          nnd_dnnl_arg(ctx, &a, DNNL_ARG_WEIGHTS, md->wei, ctx->inputs[1].data) ||
-         nnd_dnnl_arg(ctx, &a, DNNL_ARG_DIFF_SRC, md->src, tdx) ||
+         nnd_dnnl_arg(ctx, &a, DNNL_ARG_DIFF_SRC, md->src, nnd_dnnl_grad_out(ctx, 0, tdx)) ||
          nnd_dnnl_scratch_arg(ctx, c->e, &a, 0);
     if (!rc) rc = nnd_dnnl_run(ctx, c->e->prim[1], &a);
-    if (!rc) nnd_dnnl_add_into(dx, tdx, ctx->grad_inputs[0].numel);
+    if (!rc) nnd_dnnl_grad_in(ctx, 0, tdx);
   }
   if (!rc && (dw || db)) {
     nnd_dnnl_args_init(&a, c, 2);
     rc = nnd_dnnl_arg(ctx, &a, DNNL_ARG_SRC, md->src, ctx->inputs[0].data) ||
          nnd_dnnl_arg(ctx, &a, DNNL_ARG_DIFF_DST, md->dst, dy) ||
-         nnd_dnnl_arg(ctx, &a, DNNL_ARG_DIFF_WEIGHTS, md->wei, tdw) ||
-         (has_bias && nnd_dnnl_arg(ctx, &a, DNNL_ARG_DIFF_BIAS, md->bias, tdb)) ||
+         nnd_dnnl_arg(ctx, &a, DNNL_ARG_DIFF_WEIGHTS, md->wei, nnd_dnnl_grad_out(ctx, 1, tdw)) ||
+         (has_bias &&
+          nnd_dnnl_arg(ctx, &a, DNNL_ARG_DIFF_BIAS, md->bias, nnd_dnnl_grad_out(ctx, 2, tdb))) ||
          nnd_dnnl_scratch_arg(ctx, c->e, &a, 0);
     if (!rc) rc = nnd_dnnl_run(ctx, c->e->prim[2], &a);
-    if (!rc && dw) nnd_dnnl_add_into(dw, tdw, ctx->grad_inputs[1].numel);
-    if (!rc && db) nnd_dnnl_add_into(db, tdb, ctx->grad_inputs[2].numel);
+    if (!rc) nnd_dnnl_grad_in(ctx, 1, tdw);
+    if (!rc && has_bias) nnd_dnnl_grad_in(ctx, 2, tdb);
   }
   nnd_dnnl_args_done(&a);
   return rc ? -1 : 0;

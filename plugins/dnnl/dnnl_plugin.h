@@ -13,9 +13,11 @@
  * (oneDNN's user scratchpad mode), never from oneDNN's own allocator.
  *
  * oneDNN's backward primitives write their gradients; nnd's contract is that
- * a backward ADDS into the gradient buffers. So each gradient is computed
- * into the workspace and then added (add_into), which is the price of the
- * contract: one extra pass over each gradient. */
+ * a backward ADDS into the gradient buffers, except into those it writes
+ * first (ABI 1.3's grad_assign, which every dnnl kernel honours). oneDNN
+ * writes the latter directly, and the others into the workspace, then
+ * added (add_into): one extra pass over a gradient that several nodes
+ * share. */
 #ifndef NND_DNNL_PLUGIN_H
 #define NND_DNNL_PLUGIN_H
 
@@ -123,9 +125,11 @@ int nnd_dnnl_make_layer_backward(const nnd_kernel_ctx *ctx, nnd_dnnl_entry *e,
                                  dnnl_primitive_desc_t fpd);
 
 /* The backward of a layer y = x (*) w + b (convolution, inner product), whose
- * entry's prim[1] computes dx and prim[2] dw and db: each into the temporaries
- * tdx, tdw, tdb (workspace), then added into the gradients the host gave (the
- * contract: backward adds). md: the layer's src, wei, bias and dst descriptors. */
+ * entry's prim[1] computes dx and prim[2] dw and db: each straight into the
+ * gradient where this kernel is its first writer (nnd_grad_assigns), else
+ * into the temporaries tdx, tdw, tdb (workspace), then added into the
+ * gradients the host gave. md: the layer's src, wei, bias and dst
+ * descriptors. */
 typedef struct {
   const dnnl_memory_desc_t *src, *wei, *bias, *dst;
 } nnd_dnnl_layer_mds;
@@ -135,6 +139,13 @@ int nnd_dnnl_layer_backward(const nnd_kernel_ctx *ctx, const nnd_dnnl_call *c,
 
 /* dst[i] += src[i] over the OpenMP threads */
 void nnd_dnnl_add_into(float *dst, const float *src, int64_t n);
+
+/* oneDNN's backward primitives write their gradients, and nnd's backward
+ * adds unless told it writes first. Where oneDNN writes input i's
+ * gradient: the gradient itself when this kernel stores it, else tmp;
+ * nnd_dnnl_grad_in then adds tmp in, or does nothing. */
+float *nnd_dnnl_grad_out(const nnd_kernel_ctx *ctx, int i, float *tmp);
+void nnd_dnnl_grad_in(const nnd_kernel_ctx *ctx, int i, const float *tmp);
 
 /* 64-byte aligned offsets into the workspace */
 static inline size_t nnd_dnnl_round(size_t bytes) { return (bytes + 63) / 64 * 64; }

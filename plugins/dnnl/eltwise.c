@@ -6,7 +6,8 @@
  * output (oneDNN's *_use_dst_for_bwd), as the naive kernels do.
  *
  * Workspace: oneDNN's scratchpad, then the input gradient as oneDNN writes
- * it, before it is added into nnd's. */
+ * it, before it is added into nnd's (unless this kernel writes nnd's first:
+ * then oneDNN writes there). */
 #include <string.h>
 
 #include "dnnl_plugin.h"
@@ -127,10 +128,10 @@ int nnd_dnnl_eltwise_backward(const nnd_kernel_ctx *ctx) {
   int rc = nnd_dnnl_arg(ctx, &a, use_dst ? DNNL_ARG_DST : DNNL_ARG_SRC, &md,
                         use_dst ? ctx->output.data : ctx->inputs[0].data) ||
            nnd_dnnl_arg(ctx, &a, DNNL_ARG_DIFF_DST, &md, ctx->grad_output->data) ||
-           nnd_dnnl_arg(ctx, &a, DNNL_ARG_DIFF_SRC, &md, tdx) ||
+           nnd_dnnl_arg(ctx, &a, DNNL_ARG_DIFF_SRC, &md, nnd_dnnl_grad_out(ctx, 0, tdx)) ||
            nnd_dnnl_scratch_arg(ctx, c.e, &a, 0);
   if (!rc) rc = nnd_dnnl_run(ctx, c.e->prim[1], &a);
-  if (!rc) nnd_dnnl_add_into(dx, tdx, ctx->grad_inputs[0].numel);
+  if (!rc) nnd_dnnl_grad_in(ctx, 0, tdx);
   nnd_dnnl_args_done(&a);
   nnd_dnnl_end(&c);
   return rc ? -1 : 0;

@@ -7,8 +7,11 @@
 
 #define DNNL_KERNEL(OP, FWD, BWD, WS, SUP)                                             \
   {.size = sizeof(nnd_kernel), .op = OP, .backend = "dnnl", .forward = FWD,            \
-   .backward = BWD, .workspace = WS, .supports = SUP}
+   .backward = BWD, .workspace = WS, .supports = SUP, .flags = NND_KERNEL_ASSIGNS_GRADS}
 
+/* every dnnl backward lets oneDNN write straight into the gradients it is
+   the first writer of (nnd_dnnl_grad_out), and into scratch it then adds
+   from otherwise */
 static const nnd_kernel kernels[] = {
     DNNL_KERNEL("dense", nnd_dnnl_dense_forward, nnd_dnnl_dense_backward,
                 nnd_dnnl_dense_workspace, nnd_dnnl_dense_supports),

@@ -7,7 +7,8 @@
  * correct.
  *
  * Workspace: the argmax record (maxpool), oneDNN's scratchpad, then the
- * input gradient as oneDNN writes it, before it is added into nnd's. */
+ * input gradient as oneDNN writes it, before it is added into nnd's (unless
+ * this kernel writes nnd's first: then oneDNN writes there). */
 #include <string.h>
 
 #include "dnnl_plugin.h"
@@ -145,12 +146,12 @@ int nnd_dnnl_pool_backward(const nnd_kernel_ctx *ctx) {
   nnd_dnnl_args a;
   nnd_dnnl_args_init(&a, &c, 1);
   int rc = nnd_dnnl_arg(ctx, &a, DNNL_ARG_DIFF_DST, &m.dst, ctx->grad_output->data) ||
-           nnd_dnnl_arg(ctx, &a, DNNL_ARG_DIFF_SRC, &m.src, tdx) ||
+           nnd_dnnl_arg(ctx, &a, DNNL_ARG_DIFF_SRC, &m.src, nnd_dnnl_grad_out(ctx, 0, tdx)) ||
            (c.e->ws_bytes &&
             nnd_dnnl_arg(ctx, &a, DNNL_ARG_WORKSPACE, &c.e->ws_md, ctx->workspace)) ||
            nnd_dnnl_scratch_arg(ctx, c.e, &a, scratch_at(c.e));
   if (!rc) rc = nnd_dnnl_run(ctx, c.e->prim[1], &a);
-  if (!rc) nnd_dnnl_add_into(dx, tdx, ctx->grad_inputs[0].numel);
+  if (!rc) nnd_dnnl_grad_in(ctx, 0, tdx);
   nnd_dnnl_args_done(&a);
   nnd_dnnl_end(&c);
   return rc ? -1 : 0;
