@@ -86,20 +86,28 @@ static void fail(nnd_registrar *r, const char *fmt, ...) {
     }                                                                                \
   } while (0)
 
+/* A host-side copy of a descriptor an older minor version made smaller
+ * (`have` bytes of it): the members appended since are zero, for the
+ * caller to complete; the registrar keeps it. NULL after fail(). */
+static void *upgraded_copy(nnd_registrar *r, const void *d, size_t have, size_t full) {
+  if (r->n_upgraded == 2 * MAX_STAGED) return fail(r, "too many descriptors"), NULL;
+  void *copy = calloc(1, full);
+  if (!copy) return fail(r, "out of memory"), NULL;
+  memcpy(copy, d, have);
+  r->upgraded[r->n_upgraded++] = copy;
+  return copy;
+}
+
 /* The size of nnd_kernel at ABI 1.0 to 1.2: 1.3 appended `flags`. */
 #define KERNEL_SIZE_1_2 offsetof(nnd_kernel, flags)
 
 static int reg_kernel(nnd_registrar *r, const nnd_kernel *k) {
-  /* A kernel built against 1.2 or older declares no flags: it adds into
-     every gradient, as the executor then expects. */
+  /* A kernel built against 1.2 or older declares no flags (calloc's 0):
+     it adds into every gradient, as the executor then expects. */
   if (k && k->size >= KERNEL_SIZE_1_2 && k->size < sizeof *k) {
-    if (r->n_upgraded == 2 * MAX_STAGED) return fail(r, "too many kernels"), -1;
-    nnd_kernel *copy = calloc(1, sizeof *copy);
-    if (!copy) return fail(r, "out of memory"), -1;
-    memcpy(copy, k, k->size);
+    nnd_kernel *copy = upgraded_copy(r, k, k->size, sizeof *copy);
+    if (!copy) return -1;
     copy->size = sizeof *copy;
-    copy->flags = 0;
-    r->upgraded[r->n_upgraded++] = copy;
     k = copy;
   }
   CHECK_SIZE(r, k, "kernel", k ? k->op : NULL);
@@ -137,13 +145,10 @@ static int reg_optimizer(nnd_registrar *r, const nnd_optimizer *o) {
      was the only one of its name, which 1.1 calls naive's. The minor
      version only appends members, so the descriptor is completed here. */
   if (o && o->size >= OPTIMIZER_SIZE_1_0 && o->size < sizeof *o) {
-    if (r->n_upgraded == 2 * MAX_STAGED) return fail(r, "too many optimizers"), -1;
-    nnd_optimizer *copy = calloc(1, sizeof *copy);
-    if (!copy) return fail(r, "out of memory"), -1;
-    memcpy(copy, o, o->size);
+    nnd_optimizer *copy = upgraded_copy(r, o, o->size, sizeof *copy);
+    if (!copy) return -1;
     copy->size = sizeof *copy;
     copy->backend = "naive";
-    r->upgraded[r->n_upgraded++] = copy;
     o = copy;
   }
   CHECK_SIZE(r, o, "optimizer", o ? o->name : NULL);
