@@ -9,9 +9,12 @@
  *               accuracy tally, the short last batch)
  *   evaluation  the epoch line's seconds minus the step loop: the test set
  *               (and validation split) at the inference batch
- *   rest        from the epoch line to the next epoch's start: the
- *               checkpoint (written, fsynced, renamed), the batch set back,
- *               the callback (where the CLI prints and saves its log)
+ *   rest        the epoch (from the previous epoch line to its own) less
+ *               its line: in later epochs the previous epoch's checkpoint
+ *               (written, fsynced, renamed), the batch set back and the
+ *               callback (where the CLI prints and saves its log); in the
+ *               first, from the nnd_train call, the run's start instead
+ *               (the data read and unpacked, the first batch laid out)
  * and prints them with the steady step time measured by the caller (the
  * step loop alone, --step-ms) so that the overhead inside the loop shows:
  * the loop's time minus steps x step_ms.
