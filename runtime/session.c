@@ -495,7 +495,15 @@ static int relayout(nnd_session *s, int batch) {
   int64_t floats;
   if (nnd_session_batch_floats(m, s->needs_grad, batch, &floats, msg, sizeof msg) != 0)
     return set_error(s, "%s", msg);
-  float *block = calloc((size_t)floats + 1, sizeof(float));
+  /* A batch that fits in the block already held (the epoch's short last
+     batch, the test set's, a batch of 1 after training) is laid out inside
+     it: no second block next to the first while the batch changes, and
+     nothing to allocate and free twice an epoch. It starts zeroed, as a
+     new block does (a failure below lays the old batch out again over
+     zeros, as over a new block). */
+  int reuse = s->batch_block && floats <= s->block_floats;
+  float *block = reuse ? s->batch_block : calloc((size_t)floats + 1, sizeof(float));
+  if (reuse) memset(block, 0, (size_t)floats * sizeof(float));
   if (!block)
     return set_error(s, "out of memory for a batch of %d (%lld floats of values and gradients)",
                      batch, (long long)floats);
@@ -521,7 +529,7 @@ static int relayout(nnd_session *s, int batch) {
       free(old_kernel);
       free(old_backend);
       lay_out(s, old_batch, old_block);
-      free(block);
+      if (!reuse) free(block);
       return set_error(s, "out of memory measuring the kernels for a batch of %d", batch);
     }
   }
@@ -536,8 +544,9 @@ static int relayout(nnd_session *s, int batch) {
       largest = size, largest_id = id;
   }
   char *ws = NULL;
-  if (bad_id < 0 && ws_total) ws = calloc(1, ws_total);
-  if (bad_id >= 0 || (ws_total && !ws)) {
+  int ws_reuse = bad_id < 0 && ws_total <= s->ws_capacity;
+  if (bad_id < 0 && ws_total && !ws_reuse) ws = calloc(1, ws_total);
+  if (bad_id >= 0 || (ws_total && !ws_reuse && !ws)) {
     if (old_kernel && old_backend) {
       memcpy(s->kernel, old_kernel, (size_t)m->n_nodes * sizeof *old_kernel);
       memcpy(s->backend, old_backend, (size_t)m->n_nodes * sizeof *old_backend);
@@ -545,7 +554,7 @@ static int relayout(nnd_session *s, int batch) {
     free(old_kernel);
     free(old_backend);
     lay_out(s, old_batch, old_block);
-    free(block);
+    if (!reuse) free(block);
     int id = bad_id >= 0 ? bad_id : largest_id;
     const nnd_node *n = &m->nodes[id];
     if (bad_id >= 0)
@@ -560,11 +569,20 @@ static int relayout(nnd_session *s, int batch) {
   /* commit */
   free(old_kernel);
   free(old_backend);
-  free(old_block);
-  s->batch_block = block;
+  if (!reuse) {
+    free(old_block);
+    s->batch_block = block;
+    s->block_floats = floats;
+  }
   s->batch = batch;
-  free(s->ws_block);
-  s->ws_block = ws;
+  if (ws_reuse) {
+    ws = s->ws_block;
+    if (ws_total) memset(ws, 0, ws_total); /* zeroed when laid out, as the contract says */
+  } else {
+    free(s->ws_block);
+    s->ws_block = ws;
+    s->ws_capacity = ws_total;
+  }
   /* by offset: ws is NULL when no kernel has a workspace, and even NULL + 0
      is undefined behaviour (UBSan's pointer-overflow check) */
   size_t off = 0;

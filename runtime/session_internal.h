@@ -42,6 +42,8 @@ struct nnd_session {
   size_t *ws_size;
   char *ws_block;
   float *params, *param_grads, *frozen, *fixed, *fixed_grads, *batch_block;
+  int64_t block_floats;       /* batch_block's capacity: a smaller batch reuses it */
+  size_t ws_capacity;         /* ws_block's bytes, likewise */
   int64_t n_params;
   float *opt_state;
   const nnd_optimizer *opt;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "registry.h"
+#include "session_internal.h"
 #include "tests.h"
 
 static int suite_init(void) {
@@ -228,6 +229,51 @@ static void test_first_writer_stores(void) {
   nnd_model_free(m);
 }
 
+/* Loss and parameter gradients of one forward and backward of small_cnn
+ * at `batch` on inputs that depend only on the sample's index. */
+static double step_at(nnd_session *s, int batch, float *grads, int64_t *n) {
+  float x[8 * 36], y[8];
+  for (int i = 0; i < batch * 36; i++) x[i] = (float)((i * 29) % 17) / 17.0f - 0.5f;
+  for (int i = 0; i < batch; i++) y[i] = (float)(i % 3);
+  if (nnd_session_set_batch(s, batch) != 0 || nnd_session_set_input(s, "x", x, batch * 36) != 0 ||
+      nnd_session_set_input(s, "y", y, batch) != 0 || nnd_session_forward(s, 1) != 0 ||
+      nnd_session_backward(s) != 0)
+    return NAN;
+  const float *g = nnd_session_param_grads(s, n);
+  memcpy(grads, g, (size_t)*n * sizeof *grads);
+  return nnd_session_loss(s);
+}
+
+/* A smaller batch is laid out inside the block a larger one left (the
+ * epoch's short last batch, the test set's): no second block, and the same
+ * numbers as a session that only ever had the smaller batch. */
+static void test_smaller_batch_reuses_block(void) {
+  nnd_model *m = compile_ok("input x: [1, 6, 6]\ninput y: class[3]\n"
+                            "h = maxpool(relu(conv2d(x, filters=4, kernel=3, padding=1)), size=2)\n"
+                            "loss cross_entropy(dense(flatten(h), units=3), y)\n"
+                            "train { optimizer = sgd(lr=0.1); seed = 5 }\n");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+  nnd_session *big = NULL, *fresh = NULL;
+  char err[512];
+  CU_ASSERT_EQUAL_FATAL(nnd_session_new(m, NULL, &big, err, sizeof err), 0);
+  CU_ASSERT_EQUAL_FATAL(nnd_session_new(m, NULL, &fresh, err, sizeof err), 0);
+  float g_big[512], g_fresh[512];
+  int64_t n_big = 0, n_fresh = 0;
+  CU_ASSERT(isfinite(step_at(big, 8, g_big, &n_big)));
+  const float *block = big->batch_block;
+  double l_big = step_at(big, 3, g_big, &n_big), l_fresh = step_at(fresh, 3, g_fresh, &n_fresh);
+  CU_ASSERT_PTR_EQUAL(big->batch_block, block);
+  CU_ASSERT(isfinite(l_big) && l_big == l_fresh);
+  CU_ASSERT_EQUAL(n_big, n_fresh);
+  CU_ASSERT(n_big > 0 && n_big < 512 &&
+            memcmp(g_big, g_fresh, (size_t)n_big * sizeof *g_big) == 0);
+  /* and back up: a larger batch gets a block of its own */
+  CU_ASSERT(isfinite(step_at(big, 8, g_big, &n_big)));
+  nnd_session_free(big);
+  nnd_session_free(fresh);
+  nnd_model_free(m);
+}
+
 static char *weights_after_steps(const char *src, int batch, int steps, double *loss) {
   nnd_model *m = compile_ok(src);
   if (!m) return NULL;
@@ -403,6 +449,7 @@ void test_session_register(void) {
   CU_add_test(s, "the 2-3-2 sigmoid network", test_sigmoid_2_3_2);
   CU_add_test(s, "fan-out sums gradients", test_fan_out_sums_gradients);
   CU_add_test(s, "only a gradient's first writer stores", test_first_writer_stores);
+  CU_add_test(s, "a smaller batch reuses the block", test_smaller_batch_reuses_block);
   CU_add_test(s, "same seed, bit-identical", test_same_seed_is_bit_identical);
   CU_add_test(s, "training lowers the loss at any batch", test_training_lowers_the_loss_at_any_batch);
   CU_add_test(s, "inference mode turns dropout off", test_inference_mode_turns_dropout_off);
