@@ -489,6 +489,26 @@ static int workspace_of(nnd_session *s, int id, size_t *out) {
 /* Lay the session out for batch. All or nothing: the new blocks are
  * allocated before anything changes, and when one cannot be, the session
  * keeps its old batch and blocks, whole (no pointer into a freed block). */
+/* What relayout replaced, to put back when it fails half-way. */
+typedef struct {
+  const nnd_kernel **old_kernel; /* NULL when the choice is fixed */
+  const char **old_backend;
+  int old_batch, reuse;          /* reuse: block is old_block, laid out again */
+  float *old_block, *block;
+} relayout_undo;
+
+static void roll_back(nnd_session *s, relayout_undo *u) {
+  size_t n = (size_t)s->m->n_nodes;
+  if (u->old_kernel && u->old_backend) {
+    memcpy(s->kernel, u->old_kernel, n * sizeof *u->old_kernel);
+    memcpy(s->backend, u->old_backend, n * sizeof *u->old_backend);
+  }
+  free(u->old_kernel);
+  free(u->old_backend);
+  lay_out(s, u->old_batch, u->old_block);
+  if (!u->reuse) free(u->block);
+}
+
 static int relayout(nnd_session *s, int batch) {
   const nnd_model *m = s->m;
   char msg[768], w[512];
@@ -503,33 +523,25 @@ static int relayout(nnd_session *s, int batch) {
      zeros, as over a new block). */
   int reuse = s->batch_block && floats <= s->block_floats;
   float *block = reuse ? s->batch_block : calloc((size_t)floats + 1, sizeof(float));
-  if (reuse) memset(block, 0, (size_t)floats * sizeof(float));
   if (!block)
     return set_error(s, "out of memory for a batch of %d (%lld floats of values and gradients)",
                      batch, (long long)floats);
-  int old_batch = s->batch;
-  float *old_block = s->batch_block;
+  if (reuse) memset(block, 0, (size_t)floats * sizeof(float));
+  /* the kernels for these shapes, measured (kernel_choice.c); what they
+     replace is kept aside so that a failure below leaves the session as
+     it was (roll_back) */
+  relayout_undo u = {.old_batch = s->batch, .old_block = s->batch_block, .block = block,
+                     .reuse = reuse};
   lay_out(s, batch, block);
-  /* the kernels for these shapes, measured (kernel_choice.c); kept aside
-     so that a failure below leaves the session as it was */
-  const nnd_kernel **old_kernel = NULL;
-  const char **old_backend = NULL;
   if (s->choice) {
-    old_kernel = malloc(((size_t)m->n_nodes + 1) * sizeof *old_kernel);
-    old_backend = malloc(((size_t)m->n_nodes + 1) * sizeof *old_backend);
-    if (old_kernel && old_backend) {
-      memcpy(old_kernel, s->kernel, (size_t)m->n_nodes * sizeof *old_kernel);
-      memcpy(old_backend, s->backend, (size_t)m->n_nodes * sizeof *old_backend);
+    u.old_kernel = malloc(((size_t)m->n_nodes + 1) * sizeof *u.old_kernel);
+    u.old_backend = malloc(((size_t)m->n_nodes + 1) * sizeof *u.old_backend);
+    if (u.old_kernel && u.old_backend) {
+      memcpy(u.old_kernel, s->kernel, (size_t)m->n_nodes * sizeof *u.old_kernel);
+      memcpy(u.old_backend, s->backend, (size_t)m->n_nodes * sizeof *u.old_backend);
     }
-    if (!old_kernel || !old_backend || nnd_kernel_choice_apply(s, batch) != 0) {
-      if (old_kernel && old_backend) {
-        memcpy(s->kernel, old_kernel, (size_t)m->n_nodes * sizeof *old_kernel);
-        memcpy(s->backend, old_backend, (size_t)m->n_nodes * sizeof *old_backend);
-      }
-      free(old_kernel);
-      free(old_backend);
-      lay_out(s, old_batch, old_block);
-      if (!reuse) free(block);
+    if (!u.old_kernel || !u.old_backend || nnd_kernel_choice_apply(s, batch) != 0) {
+      roll_back(s, &u);
       return set_error(s, "out of memory measuring the kernels for a batch of %d", batch);
     }
   }
@@ -547,30 +559,23 @@ static int relayout(nnd_session *s, int batch) {
   int ws_reuse = bad_id < 0 && ws_total <= s->ws_capacity;
   if (bad_id < 0 && ws_total && !ws_reuse) ws = calloc(1, ws_total);
   if (bad_id >= 0 || (ws_total && !ws_reuse && !ws)) {
-    if (old_kernel && old_backend) {
-      memcpy(s->kernel, old_kernel, (size_t)m->n_nodes * sizeof *old_kernel);
-      memcpy(s->backend, old_backend, (size_t)m->n_nodes * sizeof *old_backend);
-    }
-    free(old_kernel);
-    free(old_backend);
-    lay_out(s, old_batch, old_block);
-    if (!reuse) free(block);
+    roll_back(s, &u);
     int id = bad_id >= 0 ? bad_id : largest_id;
     const nnd_node *n = &m->nodes[id];
     if (bad_id >= 0)
       return set_error(s, "%s, %s kernel: the size of its workspace for a batch of %d "
                        "overflows (kept the batch of %d)", where(n, w, sizeof w),
-                       s->kernel[id]->backend, batch, old_batch);
+                       s->kernel[id]->backend, batch, u.old_batch);
     return set_error(s, "%s, %s kernel: out of memory for the kernel workspaces of a batch "
                      "of %d (%zu bytes, %zu of them this node's; kept the batch of %d)",
                      where(n, w, sizeof w), s->kernel[id]->backend, batch, ws_total, largest,
-                     old_batch);
+                     u.old_batch);
   }
   /* commit */
-  free(old_kernel);
-  free(old_backend);
+  free(u.old_kernel);
+  free(u.old_backend);
   if (!reuse) {
-    free(old_block);
+    free(u.old_block);
     s->batch_block = block;
     s->block_floats = floats;
   }
