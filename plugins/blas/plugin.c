@@ -2,6 +2,7 @@
  * plugin computes only the products (dense, conv1d, conv2d); every other op
  * falls through to the next backend in the session's preference list. */
 #include "blas.h"
+#include "own_plugin.h"
 
 #define BLAS_KERNEL(OP, FWD, BWD, WS)                                                  \
   {.size = sizeof(nnd_kernel), .op = OP, .backend = "blas", .forward = FWD,           \
@@ -21,21 +22,9 @@ static const nnd_kernel kernels[] = {
 static int register_blas(const nnd_host *host, nnd_registrar *r) {
   /* before any kernel runs: the library stays single-threaded (gemm.c) */
   nnd_blas_init_threads();
-  for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; i++)
-    if (host->register_kernel(r, &kernels[i]) != 0) return -1;
-  return 0;
+  return nnd_own_register_kernels(host, r, kernels, sizeof kernels / sizeof kernels[0]);
 }
 
-static const nnd_plugin_info info = {
-    .size = sizeof(nnd_plugin_info),
-    .abi_major = NND_ABI_MAJOR,
-    .abi_minor = NND_ABI_MINOR,
-    .fingerprint = NND_ABI_FINGERPRINT,
-    .name = "blas",
-    .version = "0.1.0",
-    .license = "MIT",
-    .description = "dense and convolution as sgemm (im2col), split over the OpenMP threads",
-    .register_plugin = register_blas,
-};
-
-NND_PLUGIN_EXPORT const nnd_plugin_info *nnd_plugin_entry(void) { return &info; }
+NND_OWN_PLUGIN("blas",
+               "dense and convolution as sgemm (im2col), split over the OpenMP threads",
+               register_blas)

@@ -4,6 +4,7 @@
  * `supports` asks oneDNN for an implementation of the node, so a geometry
  * oneDNN does not take runs elsewhere instead of failing. */
 #include "dnnl_plugin.h"
+#include "own_plugin.h"
 
 #define DNNL_KERNEL(OP, FWD, BWD, WS, SUP)                                             \
   {.size = sizeof(nnd_kernel), .op = OP, .backend = "dnnl", .forward = FWD,            \
@@ -34,21 +35,9 @@ static const nnd_kernel kernels[] = {
 };
 
 static int register_dnnl(const nnd_host *host, nnd_registrar *r) {
-  for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; i++)
-    if (host->register_kernel(r, &kernels[i]) != 0) return -1;
-  return 0;
+  return nnd_own_register_kernels(host, r, kernels, sizeof kernels / sizeof kernels[0]);
 }
 
-static const nnd_plugin_info info = {
-    .size = sizeof(nnd_plugin_info),
-    .abi_major = NND_ABI_MAJOR,
-    .abi_minor = NND_ABI_MINOR,
-    .fingerprint = NND_ABI_FINGERPRINT,
-    .name = "dnnl",
-    .version = "0.1.0",
-    .license = "MIT",
-    .description = "convolution, dense, pooling and activations on oneDNN (libdnnl)",
-    .register_plugin = register_dnnl,
-};
-
-NND_PLUGIN_EXPORT const nnd_plugin_info *nnd_plugin_entry(void) { return &info; }
+NND_OWN_PLUGIN("dnnl",
+               "convolution, dense, pooling and activations on oneDNN (libdnnl)",
+               register_dnnl)

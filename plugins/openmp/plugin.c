@@ -2,6 +2,7 @@
  * Ops it leaves out (matmul, flatten, reshape, concat, batchnorm, dropout)
  * fall back to the next backend in the session's preference list. */
 #include "openmp.h"
+#include "own_plugin.h"
 
 #define KERNEL_FLAGS(OP, FN, WS, FLAGS)                                                 \
   {.size = sizeof(nnd_kernel), .op = OP, .backend = "openmp",                            \
@@ -35,23 +36,12 @@ static const nnd_kernel kernels[] = {
 };
 
 static int register_openmp(const nnd_host *host, nnd_registrar *r) {
-  for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; i++)
-    if (host->register_kernel(r, &kernels[i]) != 0) return -1;
-  for (int i = 0; i < nnd_openmp_optimizer_count; i++)
-    if (host->register_optimizer(r, &nnd_openmp_optimizers[i]) != 0) return -1;
-  return 0;
+  if (nnd_own_register_kernels(host, r, kernels, sizeof kernels / sizeof kernels[0]) != 0)
+    return -1;
+  return nnd_own_register_optimizers(host, r, nnd_openmp_optimizers,
+                                     (size_t)nnd_openmp_optimizer_count);
 }
 
-static const nnd_plugin_info info = {
-    .size = sizeof(nnd_plugin_info),
-    .abi_major = NND_ABI_MAJOR,
-    .abi_minor = NND_ABI_MINOR,
-    .fingerprint = NND_ABI_FINGERPRINT,
-    .name = "openmp",
-    .version = "0.1.0",
-    .license = "MIT",
-    .description = "the standard layers, activations, losses and optimizers over OpenMP threads",
-    .register_plugin = register_openmp,
-};
-
-NND_PLUGIN_EXPORT const nnd_plugin_info *nnd_plugin_entry(void) { return &info; }
+NND_OWN_PLUGIN("openmp",
+               "the standard layers, activations, losses and optimizers over OpenMP threads",
+               register_openmp)
