@@ -6,32 +6,23 @@
 #include "dnnl_plugin.h"
 #include "own_plugin.h"
 
-#define DNNL_KERNEL(OP, FWD, BWD, WS, SUP)                                             \
-  {.size = sizeof(nnd_kernel), .op = OP, .backend = "dnnl", .forward = FWD,            \
-   .backward = BWD, .workspace = WS, .supports = SUP, .flags = NND_KERNEL_ASSIGNS_GRADS}
+/* OP on the kernels of FAMILY (nnd_dnnl_FAMILY_forward, ...): one family
+   serves both poolings and the four activations */
+#define DNNL_KERNEL(OP, FAMILY)                                                         \
+  {.size = sizeof(nnd_kernel), .op = OP, .backend = "dnnl",                            \
+   .forward = nnd_dnnl_##FAMILY##_forward, .backward = nnd_dnnl_##FAMILY##_backward,    \
+   .workspace = nnd_dnnl_##FAMILY##_workspace, .supports = nnd_dnnl_##FAMILY##_supports, \
+   .flags = NND_KERNEL_ASSIGNS_GRADS}
 
 /* every dnnl backward lets oneDNN write straight into the gradients it is
    the first writer of (nnd_dnnl_grad_out), and into scratch it then adds
    from otherwise */
 static const nnd_kernel kernels[] = {
-    DNNL_KERNEL("dense", nnd_dnnl_dense_forward, nnd_dnnl_dense_backward,
-                nnd_dnnl_dense_workspace, nnd_dnnl_dense_supports),
-    DNNL_KERNEL("conv1d", nnd_dnnl_conv1d_forward, nnd_dnnl_conv1d_backward,
-                nnd_dnnl_conv1d_workspace, nnd_dnnl_conv1d_supports),
-    DNNL_KERNEL("conv2d", nnd_dnnl_conv2d_forward, nnd_dnnl_conv2d_backward,
-                nnd_dnnl_conv2d_workspace, nnd_dnnl_conv2d_supports),
-    DNNL_KERNEL("maxpool", nnd_dnnl_pool_forward, nnd_dnnl_pool_backward,
-                nnd_dnnl_pool_workspace, nnd_dnnl_pool_supports),
-    DNNL_KERNEL("avgpool", nnd_dnnl_pool_forward, nnd_dnnl_pool_backward,
-                nnd_dnnl_pool_workspace, nnd_dnnl_pool_supports),
-    DNNL_KERNEL("relu", nnd_dnnl_eltwise_forward, nnd_dnnl_eltwise_backward,
-                nnd_dnnl_eltwise_workspace, nnd_dnnl_eltwise_supports),
-    DNNL_KERNEL("leaky_relu", nnd_dnnl_eltwise_forward, nnd_dnnl_eltwise_backward,
-                nnd_dnnl_eltwise_workspace, nnd_dnnl_eltwise_supports),
-    DNNL_KERNEL("sigmoid", nnd_dnnl_eltwise_forward, nnd_dnnl_eltwise_backward,
-                nnd_dnnl_eltwise_workspace, nnd_dnnl_eltwise_supports),
-    DNNL_KERNEL("tanh", nnd_dnnl_eltwise_forward, nnd_dnnl_eltwise_backward,
-                nnd_dnnl_eltwise_workspace, nnd_dnnl_eltwise_supports),
+    DNNL_KERNEL("dense", dense),        DNNL_KERNEL("conv1d", conv1d),
+    DNNL_KERNEL("conv2d", conv2d),      DNNL_KERNEL("maxpool", pool),
+    DNNL_KERNEL("avgpool", pool),       DNNL_KERNEL("relu", eltwise),
+    DNNL_KERNEL("leaky_relu", eltwise), DNNL_KERNEL("sigmoid", eltwise),
+    DNNL_KERNEL("tanh", eltwise),
 };
 
 static int register_dnnl(const nnd_host *host, nnd_registrar *r) {
