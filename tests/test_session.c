@@ -9,6 +9,7 @@
 
 #include "registry.h"
 #include "session_internal.h"
+#include "session_profile.h"
 #include "tests.h"
 
 static int suite_init(void) {
@@ -439,6 +440,52 @@ static void test_api_errors_are_messages(void) {
   nnd_model_free(m);
 }
 
+/* The per-node profile (session_profile.c) counts every kernel call of the
+ * steps since it started, with finite, non-negative times that together
+ * fit in the steps' wall time; off, it holds nothing. */
+static void test_profile_counts_calls(void) {
+  nnd_model *m = compile_ok(small_mlp);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+  nnd_session *s = NULL;
+  char err[512];
+  CU_ASSERT_EQUAL_FATAL(nnd_session_new(m, NULL, &s, err, sizeof err), 0);
+  CU_ASSERT_EQUAL_FATAL(nnd_session_set_batch(s, 4), 0);
+  const nnd_node *h = nnd_ir_find(m, "h");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+  CU_ASSERT_PTR_NULL(nnd_session_profile_node(s, h->id));
+  float x[16] = {0}, y[4] = {0, 1, 2, 0};
+  nnd_session_set_input(s, "x", x, 16);
+  nnd_session_set_input(s, "y", y, 4);
+  CU_ASSERT_EQUAL(nnd_session_forward(s, 1), 0); /* before the start: not counted */
+  CU_ASSERT_EQUAL_FATAL(nnd_session_profile_start(s), 0);
+  double t0 = nnd_profile_now();
+  for (int k = 0; k < 3; k++) {
+    CU_ASSERT_EQUAL(nnd_session_forward(s, 1), 0);
+    CU_ASSERT_EQUAL(nnd_session_backward(s), 0);
+    CU_ASSERT_EQUAL(nnd_session_step(s, -1), 0);
+  }
+  double wall = nnd_profile_now() - t0, kernels = 0;
+  int ops = 0;
+  for (int id = 0; id < m->n_nodes; id++) {
+    const nnd_node_profile *p = nnd_session_profile_node(s, id);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    if (m->nodes[id].kind != NND_NODE_OP) {
+      CU_ASSERT_EQUAL(p->forward_calls + p->backward_calls, 0);
+      continue;
+    }
+    ops++;
+    CU_ASSERT_EQUAL(p->forward_calls, 3);
+    CU_ASSERT_EQUAL(p->backward_calls, 3);
+    CU_ASSERT(p->forward >= 0 && p->backward >= 0 && isfinite(p->forward + p->backward));
+    kernels += p->forward + p->backward;
+  }
+  CU_ASSERT(ops >= 5);
+  CU_ASSERT(s->profile_step > 0 && s->profile_zero >= 0);
+  CU_ASSERT(kernels + s->profile_step + s->profile_zero <= wall);
+  nnd_session_free(s);
+  nnd_model_free(m);
+}
+
 void test_session_register(void) {
   CU_pSuite s = CU_add_suite("session", suite_init, NULL);
   CU_add_test(s, "s000-q1 one sigmoid neuron", test_s000_q1_sigmoid_neuron);
@@ -450,6 +497,7 @@ void test_session_register(void) {
   CU_add_test(s, "fan-out sums gradients", test_fan_out_sums_gradients);
   CU_add_test(s, "only a gradient's first writer stores", test_first_writer_stores);
   CU_add_test(s, "a smaller batch reuses the block", test_smaller_batch_reuses_block);
+  CU_add_test(s, "the profile counts every kernel call", test_profile_counts_calls);
   CU_add_test(s, "same seed, bit-identical", test_same_seed_is_bit_identical);
   CU_add_test(s, "training lowers the loss at any batch", test_training_lowers_the_loss_at_any_batch);
   CU_add_test(s, "inference mode turns dropout off", test_inference_mode_turns_dropout_off);
