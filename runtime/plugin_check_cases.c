@@ -39,6 +39,7 @@ static const struct {
     {"mul", AB("[2, 3]", "[3]", "a * b")},
     {"matmul", AB("[2, 3]", "[3, 4]", "a @ b")},
     {"matmul", AB("[3]", "[3]", "a @ b")},
+    {"one_hot", "input t: class[5]\ny = one_hot(t)\n"},
     {"cross_entropy", XT("[5]", "class[5]", "cross_entropy(x, t)")},
     {"nll", XT("[5]", "class[5]", "nll(x, t)")},
     {"binary_cross_entropy", XT("[1]", "binary", "binary_cross_entropy(x, t)")},

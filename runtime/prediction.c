@@ -17,6 +17,9 @@ int nnd_model_prediction(const nnd_model *m, const char *target, nnd_prediction 
     const nnd_node *l = &m->nodes[m->losses[i].node];
     if (l->kind != NND_NODE_OP || l->n_data_inputs < 2) continue;
     const nnd_node *t = &m->nodes[l->inputs[1]];
+    if (t->kind == NND_NODE_OP && strcmp(t->op->name, "one_hot") == 0 &&
+        t->n_data_inputs == 1)
+      t = &m->nodes[t->inputs[0]];
     if (target && strcmp(t->name, target) != 0) continue;
     p->node = m->nodes[l->inputs[0]].name;
     p->target = t->name;

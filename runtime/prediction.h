@@ -8,7 +8,9 @@
  *   nll                   log-probs      exp
  *   binary_cross_entropy  one logit      sigmoid: P(1) = σ(z), P(0) = 1 - σ(z)
  *   mse                   values         identity (a regression: no probabilities)
- * A loss from a plugin that is none of these is read as identity. */
+ * A loss from a plugin that is none of these is read as identity. A target
+ * made by one_hot(label) is the label itself: mse(sigmoid(z), one_hot(y))
+ * predicts y's classes, read as identity (the largest value wins). */
 #ifndef NND_PREDICTION_H
 #define NND_PREDICTION_H
 

@@ -102,8 +102,8 @@ static void test_table(void) {
   static const char *const ops[] = {
       "add", "sub", "mul", "matmul", "relu", "sigmoid", "tanh", "leaky_relu", "softmax",
       "log_softmax", "flatten", "reshape", "concat", "cross_entropy", "nll",
-      "binary_cross_entropy", "mse"};
-  CU_ASSERT_EQUAL(nnd_naive_math_kernel_count, 17);
+      "binary_cross_entropy", "mse", "one_hot"};
+  CU_ASSERT_EQUAL(nnd_naive_math_kernel_count, 18);
   for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
     const nnd_kernel *k = K(ops[i]);
     CU_ASSERT_PTR_NOT_NULL_FATAL(k);
@@ -438,6 +438,24 @@ static void test_mse(void) {
      .gx2 = F(0, -1, 0.5f, 0));
 }
 
+/* Each label becomes its row; the backward leaves everything alone (labels
+ * have no gradient, and grad_out is not read). */
+static void test_one_hot(void) {
+  FB(.src = "input t: class[4] = [2, 0, 3]\ny = one_hot(t)\n", .batch = 3, .numel = 12,
+     .y = F(0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 1));
+  kt_case c;
+  if (!setup(&c, "input t: class[4]\ny = one_hot(t)\n", "y", 2)) return;
+  CU_ASSERT_EQUAL(kt_backward(&c, K("one_hot"), 1), 0);
+  c.in[0].data[1] = 4;
+  CU_ASSERT_EQUAL(kt_forward(&c, K("one_hot"), 1), -1);
+  CU_ASSERT_PTR_NOT_NULL(strstr(c.message, "label of sample 1 is 4; a class in 0..3"));
+  c.in[0].data[1] = -0.0f;
+  CU_ASSERT_EQUAL(kt_forward(&c, K("one_hot"), 1), 0);
+  c.in[0].data[1] = 1.5f;
+  CU_ASSERT_EQUAL(kt_forward(&c, K("one_hot"), 1), -1);
+  kt_free(&c);
+}
+
 static void test_loss_gradcheck(void) {
   static const char *const srcs[] = {
       "input x: [4]\ninput t: class[4]\nl = cross_entropy(x, t)\n",
@@ -594,7 +612,7 @@ void test_naive_math_register(void) {
   T(test_reshape) T(test_concat_forward) T(test_reshape_gradcheck) T(test_cross_entropy_stable)
   T(test_cross_entropy_two_heads) T(test_cross_entropy_batch_mean)
   T(test_cross_entropy_smoothing) T(test_cross_entropy_bad_label) T(test_nll) T(test_bce_seeds)
-  T(test_bce_stable) T(test_bce_float_target) T(test_mse) T(test_loss_gradcheck)
+  T(test_bce_stable) T(test_bce_float_target) T(test_mse) T(test_one_hot) T(test_loss_gradcheck)
   T(test_sgd_plain) T(test_sgd_momentum) T(test_sgd_nesterov) T(test_sgd_weight_decay)
   T(test_sgd_nesterov_needs_momentum) T(test_adam) T(test_adam_weight_decay) T(test_rmsprop)
   T(test_rmsprop_momentum)

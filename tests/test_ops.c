@@ -231,7 +231,7 @@ static void test_registers_every_op(void) {
       "add", "sub", "mul", "matmul", "dense", "conv1d", "conv2d", "maxpool", "avgpool",
       "flatten", "reshape", "concat", "dropout", "batchnorm", "relu", "sigmoid", "tanh",
       "softmax", "log_softmax", "leaky_relu", "cross_entropy", "nll",
-      "binary_cross_entropy", "mse"};
+      "binary_cross_entropy", "mse", "one_hot"};
   int n = (int)(sizeof names / sizeof names[0]);
   CU_ASSERT_EQUAL(n_ops, n);
   for (int i = 0; i < n; i++) CU_ASSERT_PTR_NOT_NULL(find_op(names[i]));
@@ -655,9 +655,18 @@ static void test_mse(void) {
   fails("mse", "", "pred:[3] target:[4]",
         "mse: `pred` is [3] but the target `target` is [4]; they must have the same shape");
   fails("mse", "", "pred:[3] label:class[3]",
-        "mse: `label` is a class label, not a float tensor");
+        "mse: the target `label` is a class label; compare with one_hot(label)");
+  fails("mse", "", "pred:[3] y:binary", "mse: `y` is a binary label, not a float tensor");
   fails("mse", "", "pred:[3] W:param[3]",
         "mse: the target `W` must be an input, but it is a parameter of shape [3]");
+}
+
+static void test_one_hot(void) {
+  ok("one_hot", "", "digit:class[10]", "[N, 10]");
+  fails("one_hot", "", "x:[3]",
+        "one_hot: `x` is [3]; one_hot takes a class label (an input declared `class[K]`)");
+  fails("one_hot", "", "y:binary",
+        "one_hot: `y` is binary; one_hot takes a class label (an input declared `class[K]`)");
 }
 
 /* ---------------------------------------------------------------- calls */
@@ -757,7 +766,7 @@ void nnd_test_ops_register(void) {
       T(test_pointwise_keep_shape), T(test_activation_rejects_labels),
       T(test_leaky_relu_slope), T(test_softmax_axis), T(test_cross_entropy),
       T(test_cross_entropy_class_mismatch), T(test_cross_entropy_errors), T(test_nll),
-      T(test_binary_cross_entropy), T(test_binary_cross_entropy_errors), T(test_mse),
+      T(test_binary_cross_entropy), T(test_binary_cross_entropy_errors), T(test_mse), T(test_one_hot),
       T(test_initializers), T(test_optimizers), T(test_data_sources), T(test_schedules),
   };
 #undef T

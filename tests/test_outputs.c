@@ -272,6 +272,16 @@ static void test_prediction_rule(void) {
   CU_ASSERT_STRING_EQUAL(p.node, "z");
   CU_ASSERT_EQUAL(nnd_model_prediction(m, "x", &p), -1);
   nnd_model_free(m);
+  /* a squared error against one_hot(y) predicts y's classes: the target is
+     y itself, and the largest output wins */
+  m = compile_ok("input x: [2]\ninput y: class[3]\nz = sigmoid(dense(x, units=3))\n"
+                 "loss mse(z, one_hot(y))\n");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+  CU_ASSERT_EQUAL(nnd_model_prediction(m, "y", &p), 0);
+  CU_ASSERT_STRING_EQUAL(p.target, "y");
+  CU_ASSERT_STRING_EQUAL(p.node, "z");
+  CU_ASSERT_EQUAL(p.kind, NND_PRED_IDENTITY);
+  nnd_model_free(m);
 }
 
 /* ---- --set values are the language's values --------------------------- */

@@ -96,6 +96,33 @@ static void test_converges_on_moons(void) {
   CU_ASSERT_TRUE(w.last.train_loss < 0.1);
 }
 
+/* The textbook sigmoid network on quadratic cost: the loss compares its
+ * outputs with one_hot(y), and accuracy is still counted against y's
+ * classes (the largest output wins). */
+static void test_converges_on_squared_error_to_one_hot(void) {
+  char src[1024], err[1024] = "";
+  snprintf(src, sizeof src, "%s",
+           "model moons_sse\n"
+           "input x: [2]\ninput y: class[2]\n"
+           "h = tanh(dense(x, units=32))\n"
+           "out = sigmoid(dense(h, units=2))\n"
+           "loss mse(out, one_hot(y)) * 2\n"
+           "train {\n"
+           "  data = moons(n=400, noise=0.1, seed=1)\n"
+           "  test = moons(n=200, noise=0.1, seed=2)\n"
+           "  optimizer = adam(lr=0.02)\n"
+           "  batch = 16; epochs = 20; seed = 5\n"
+           "}\n");
+  watcher w = {0};
+  int rc = train(src, NULL, NULL, &w, NULL, NULL, err, sizeof err);
+  if (rc != 0) fprintf(stderr, "\n%s\n", err);
+  CU_ASSERT_EQUAL_FATAL(rc, 0);
+  CU_ASSERT_TRUE(w.last.has_test);
+  CU_ASSERT_TRUE(w.last.train_accuracy > 0.95);
+  CU_ASSERT_TRUE(w.last.test_accuracy > 0.95);
+  CU_ASSERT_TRUE(w.last.train_loss >= 0 && w.last.train_loss < 0.1);
+}
+
 /* A validation split and a test source are both evaluated every epoch, on
  * different samples: the two numbers differ. */
 static void test_validation_and_test_both_reported(void) {
@@ -337,6 +364,8 @@ static void test_sweep_predict_eval_commands(void) {
 void test_train_register(void) {
   CU_pSuite s = CU_add_suite("train", suite_init, suite_clean);
   CU_add_test(s, "a small model converges on two moons", test_converges_on_moons);
+  CU_add_test(s, "squared error against one_hot(y) trains and counts y's classes",
+              test_converges_on_squared_error_to_one_hot);
   CU_add_test(s, "validation split and test set, both reported",
               test_validation_and_test_both_reported);
   CU_add_test(s, "resume equals an uninterrupted run", test_resume_equals_uninterrupted);

@@ -353,17 +353,24 @@ static inline void nnd_row_lse(const float *x, int64_t k, double *max, double *l
   *lse = log(z);
 }
 
-/* Every class label is an integer in 0..k-1: labels are stored as floats,
- * and a bad one would otherwise index outside the logits. */
-static inline int nnd_loss_check_classes(const nnd_kernel_ctx *ctx, int64_t n, int64_t k) {
-  const float *t = ctx->inputs[1].data;
+/* Every class label in input `in` is an integer in 0..k-1: labels are
+ * stored as floats, and a bad one would otherwise index outside a row. */
+static inline int nnd_kernel_check_classes(const nnd_kernel_ctx *ctx, int in, int64_t n,
+                                           int64_t k) {
+  const float *t = ctx->inputs[in].data;
   for (int64_t i = 0; i < n; i++) {
     float v = t[i];
     if (!(v >= 0 && v < (float)k) || v != (float)(int64_t)v)
-      return nnd_kernel_fail(ctx, "%s: the target of sample %lld is %g; a class in 0..%lld "
-                             "was expected", ctx->op, (long long)i, v, (long long)(k - 1));
+      return nnd_kernel_fail(ctx, "%s: the %s of sample %lld is %g; a class in 0..%lld "
+                             "was expected", ctx->op, in == 1 ? "target" : "label",
+                             (long long)i, v, (long long)(k - 1));
   }
   return 0;
+}
+
+/* A loss's target (input 1) holds valid classes for k logits. */
+static inline int nnd_loss_check_classes(const nnd_kernel_ctx *ctx, int64_t n, int64_t k) {
+  return nnd_kernel_check_classes(ctx, 1, n, k);
 }
 
 /* ----------------------------------------------- formulas, one line or row */

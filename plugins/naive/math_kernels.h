@@ -40,6 +40,10 @@ int nnd_naive_copy_backward(const nnd_kernel_ctx *ctx);
 int nnd_naive_concat_forward(const nnd_kernel_ctx *ctx);
 int nnd_naive_concat_backward(const nnd_kernel_ctx *ctx);
 
+/* math_label.c */
+int nnd_naive_one_hot_forward(const nnd_kernel_ctx *ctx);
+int nnd_naive_one_hot_backward(const nnd_kernel_ctx *ctx);
+
 /* math_loss.c */
 int nnd_naive_cross_entropy_forward(const nnd_kernel_ctx *ctx);
 int nnd_naive_cross_entropy_backward(const nnd_kernel_ctx *ctx);

@@ -1,5 +1,5 @@
-/* math.c — the naive plugin's table of arithmetic, activation, reshape and
- * loss kernels. The functions live in math_*.c, one file per family; this
+/* math.c — the naive plugin's table of arithmetic, activation, reshape,
+ * label and loss kernels. The functions live in math_*.c, one file per family; this
  * table is all plugin.c registers. None needs a workspace (backward
  * recomputes from the inputs) and each handles every attribute setting, so
  * `workspace` and `supports` stay NULL. */
@@ -37,6 +37,7 @@ const nnd_kernel nnd_naive_math_kernels[] = {
     STORING_KERNEL("flatten", copy),
     STORING_KERNEL("reshape", copy),
     KERNEL("concat", concat),
+    KERNEL("one_hot", one_hot),
     KERNEL("cross_entropy", cross_entropy),
     KERNEL("nll", nll),
     KERNEL("binary_cross_entropy", bce),

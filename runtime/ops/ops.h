@@ -23,6 +23,8 @@ extern const nnd_op_schema nnd_ops_norm[];
 extern const int nnd_ops_norm_count;
 extern const nnd_op_schema nnd_ops_activation[];
 extern const int nnd_ops_activation_count;
+extern const nnd_op_schema nnd_ops_label[];
+extern const int nnd_ops_label_count;
 extern const nnd_op_schema nnd_ops_loss[];
 extern const int nnd_ops_loss_count;
 extern const nnd_call_schema nnd_calls_standard[];

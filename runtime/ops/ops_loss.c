@@ -88,9 +88,11 @@ static int bce_infer(nnd_infer *ctx) {
 }
 
 static int mse_infer(nnd_infer *ctx) {
-  if (nnd_op_need_activation(ctx, 0) != 0 || nnd_op_need_float(ctx, 1) != 0 ||
-      need_batched_target(ctx) != 0)
-    return -1;
+  if (nnd_op_need_activation(ctx, 0) != 0) return -1;
+  if (ctx->inputs[1].dtype == NND_CLASS)
+    return nnd_op_fail(ctx, "mse: the target `%s` is a class label; compare with one_hot(%s)",
+                       nnd_op_input(ctx, 1), nnd_op_input(ctx, 1));
+  if (nnd_op_need_float(ctx, 1) != 0 || need_batched_target(ctx) != 0) return -1;
   const nnd_type *x = &ctx->inputs[0], *y = &ctx->inputs[1];
   if (!nnd_type_same_shape(x, y)) {
     char sx[NND_OPS_SHAPE_MAX], sy[NND_OPS_SHAPE_MAX];

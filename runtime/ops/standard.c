@@ -20,6 +20,7 @@ void nnd_ops_register_standard(void (*add_op)(const nnd_op_schema *),
       {nnd_ops_reshape, &nnd_ops_reshape_count},
       {nnd_ops_norm, &nnd_ops_norm_count},
       {nnd_ops_activation, &nnd_ops_activation_count},
+      {nnd_ops_label, &nnd_ops_label_count},
       {nnd_ops_loss, &nnd_ops_loss_count},
   };
   for (size_t s = 0; s < sizeof sets / sizeof sets[0]; s++)
