@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "prediction.h"
 #include "shape.h"
 #include "tests.h"
 
@@ -80,6 +81,14 @@ static void test_seed_mnist(void) {
   CU_ASSERT_PTR_NOT_NULL_FATAL(m);
   CU_ASSERT_EQUAL(nnd_model_param_count(m), 784 * 128 + 128 + 128 * 10 + 10);
   CU_ASSERT_STRING_EQUAL(shape(m, "hidden"), "[N, 128]");
+  /* sigmoid outputs on squared error against one_hot(digit): the sum over
+     the 10 outputs, and the outputs predict digit's classes */
+  CU_ASSERT_EQUAL_FATAL(m->n_losses, 1);
+  CU_ASSERT_DOUBLE_EQUAL(m->losses[0].weight, 10, 1e-12);
+  nnd_prediction p;
+  CU_ASSERT_EQUAL_FATAL(nnd_model_prediction(m, "digit", &p), 0);
+  CU_ASSERT_STRING_EQUAL(p.node, "out");
+  CU_ASSERT_EQUAL(p.kind, NND_PRED_IDENTITY);
   CU_ASSERT_EQUAL(setting_num(m, "batch"), 1);
   CU_ASSERT_EQUAL(setting_num(m, "epochs"), 10);
   CU_ASSERT_DOUBLE_EQUAL(optimizer_arg(m, "lr"), 0.01, 1e-12);
