@@ -343,6 +343,19 @@ static void export_op(exporter *x, const nnd_node *n) {
     export_broadcast(x, n, op[0] == 'a' ? "Add" : op[0] == 's' ? "Sub" : "Mul");
   } else if (strcmp(op, "matmul") == 0) {
     export_matmul(x, n);
+  } else if (strcmp(op, "one_hot") == 0) {
+    /* a class input is a float graph input; indices, depth and [off, on]
+       values all float is the combination ONNX Runtime implements for
+       float indices */
+    int64_t one = 1, two = 2;
+    const float depth = (float)n->type.dim[0], off_on[2] = {0, 1};
+    const char *args[3] = {in[0], fmt(x, "%s/depth", n->name, 0),
+                           fmt(x, "%s/values", n->name, 0)};
+    init_float(x, args[1], &one, 1, &depth, 1);
+    init_float(x, args[2], &two, 1, off_on, 2);
+    size_t mk = node_begin(x, "OneHot", n->name, args, 3, n->name);
+    attr_int(&x->g, "axis", -1);
+    pb_end(&x->g, mk);
   } else if (strcmp(op, "batchnorm") == 0) {
     /* inputs: x, weight, [bias], running_mean, running_var */
     const char *bn[5] = {in[0], in[1], NULL, in[n_in - 2], in[n_in - 1]};

@@ -17,6 +17,7 @@ and exported by PyTorch through `nnd import`.
 import argparse
 import gzip
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -47,14 +48,28 @@ def fashion_images(n):
     return np.frombuffer(data, dtype=np.uint8, offset=16)[: n * 784].astype(np.float32) / 255
 
 
-def inputs_for(model, tmp, n):
+def class_inputs(args, path):
+    """{input name: K} for the class[K] inputs of an nnd model (its summary):
+    ONNX sees them as float inputs, and they must hold valid classes."""
+    rc, out = run([args.nnd, "summary", path])
+    found = {}
+    for line in out.splitlines() if rc == 0 else []:
+        m = re.match(r"(\S+)\s+input\s+\[N\]\s+class\[(\d+)\]", line)
+        if m:
+            found[m.group(1)] = int(m.group(2))
+    return found
+
+
+def inputs_for(model, tmp, n, classes):
     """One raw float32 file per graph input of the ONNX model."""
     feeds = []
     rng = np.random.default_rng(1234)
     for vi in model.graph.input:
         dims = [d.dim_value for d in vi.type.tensor_type.shape.dim][1:]
         per = int(np.prod(dims)) if dims else 1
-        if per == 784 and os.path.exists(FASHION):
+        if vi.name in classes:
+            x = rng.integers(0, classes[vi.name], n * per).astype(np.float32)
+        elif per == 784 and os.path.exists(FASHION):
             x = fashion_images(n)
         else:
             x = rng.standard_normal(n * per).astype(np.float32)
@@ -103,7 +118,7 @@ def check_model(args, path, tmp, stats):
     for vi in model.graph.input:
         if vi.type.tensor_type.shape.dim[0].dim_param != "N":
             return fail(name, f"input {vi.name}: the batch dimension is not symbolic")
-    feeds = inputs_for(model, tmp, N)
+    feeds = inputs_for(model, tmp, N, class_inputs(args, path))
     outputs = [o.name for o in model.graph.output]
     ours, err = nnd_outputs(args, path, weights, feeds, outputs, tmp, "nnd")
     if ours is None:
