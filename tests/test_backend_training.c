@@ -135,12 +135,15 @@ static int optimizer_agrees(const nnd_optimizer *o, const nnd_optimizer *ref,
     p[i] = pr[i] = i % 11 == 3 ? -0.0f : i % 11 == 7 ? 0.0f : uniform_pm1(&seed);
   char msg[256] = "", msg_ref[256] = "";
   for (int step = 1; ok && step <= 6; step++) {
-    /* gradients as a batch-1 step makes them: runs of zeros (where the
-       sample's inputs are 0), a -0 here and there, a different pattern each
-       step */
+    /* gradients as a batch-1 step makes them: runs of 40 zeros (where the
+       sample's inputs are 0) at offsets that move each step, so that any
+       block size up to 32 finds whole blocks of zeros to skip; a -0 here
+       and there, inside the runs too on odd steps (a block holding one is
+       not all +0: -0 - lr (-0) is +0, so a -0 parameter must change) */
     for (int64_t i = 0; i < n; i++) {
       float u = uniform_pm1(&seed);
-      g[i] = (i / 16 + step) % 3 == 0 ? 0.0f : i % 13 == 5 ? -0.0f : u;
+      int zero_run = ((i + 7 * step) / 40) % 3 == 0;
+      g[i] = zero_run ? (step % 2 && i % 29 == 3 ? -0.0f : 0.0f) : i % 13 == 5 ? -0.0f : u;
     }
     double lr = 0.01 * (1 + 0.25 * step);  /* a schedule changes it every step */
     nnd_optim_ctx c = {.size = sizeof c, .host = nnd_plugin_host(), .params = p, .grads = g,

