@@ -171,6 +171,62 @@ static void test_matmul_add_is_dense(void) {
   pb_writer_free(&m);
 }
 
+/* A graph input of shape [N] that only OneHot reads (depth 4, values
+ * [0, 1]), as `nnd export` writes one_hot of a class input: it comes back
+ * as class[4] and one_hot. When another node reads the input too, it stays
+ * a float input and the OneHot is listed as unsupported, with why. */
+static void one_hot_graph(pb_writer *g, int also_relu) {
+  int64_t one = 1, two = 2, four = 4;
+  static const float depth = 4, off_on[2] = {0, 1};
+  value_info(g, 11, "c", 0, NULL);
+  initializer(g, "depth", 1, &one, &depth, 1);
+  initializer(g, "values", 1, &two, off_on, 2);
+  size_t k = pb_begin(g, 1);
+  pb_put_string(g, 1, "c");
+  pb_put_string(g, 1, "depth");
+  pb_put_string(g, 1, "values");
+  pb_put_string(g, 2, "code");
+  pb_put_string(g, 3, "code");
+  pb_put_string(g, 4, "OneHot");
+  pb_end(g, k);
+  node(g, "Relu", "r", "code", "r");
+  value_info(g, 12, "r", 1, &four);
+  if (also_relu) {
+    node(g, "Relu", "rc", "c", "rc");
+    value_info(g, 12, "rc", 0, NULL);
+  }
+}
+
+static void test_one_hot_of_a_class_input(void) {
+  for (int also_relu = 0; also_relu <= 1; also_relu++) {
+    pb_writer g = {0}, m = {0};
+    one_hot_graph(&g, also_relu);
+    model(&m, &g);
+    CU_ASSERT_FALSE(g.oom || m.oom);
+    char err[2048] = "";
+    nnd_onnx_import *im = NULL;
+    int rc = nnd_onnx_convert("oh.onnx", m.data, m.len, "oh", "oh.safetensors", &im, err,
+                              sizeof err);
+    if (!also_relu) {
+      CU_ASSERT_EQUAL_FATAL(rc, 0);
+      const char *text = nnd_onnx_import_text(im);
+      CU_ASSERT_PTR_NOT_NULL(strstr(text, "input c: class[4]\n"));
+      CU_ASSERT_PTR_NOT_NULL(strstr(text, "code = one_hot(c)\n"));
+      nnd_model *nm = compile_ok(text);
+      CU_ASSERT_PTR_NOT_NULL(nm);
+      nnd_model_free(nm);
+    } else {
+      CU_ASSERT_EQUAL(rc, -1);
+      CU_ASSERT_PTR_NOT_NULL(strstr(err, "OneHot (node `code`): its indices must be a graph "
+                                         "input of shape [N] that only OneHot nodes read"));
+      if (!strstr(err, "OneHot (node")) printf("\n  got: %s\n", err);
+    }
+    nnd_onnx_import_free(im);
+    pb_writer_free(&g);
+    pb_writer_free(&m);
+  }
+}
+
 /* Every proper prefix of a valid file is refused with a message (the graph
  * is the last field, so each one cuts it), and none crashes. */
 static void test_truncated_files_refused(void) {
@@ -301,6 +357,8 @@ void test_onnx_register(void) {
   CU_add_test(s, "a supported graph imports into a model that compiles",
               test_supported_graph_converts);
   CU_add_test(s, "MatMul then Add of a bias is one dense layer", test_matmul_add_is_dense);
+  CU_add_test(s, "OneHot of an input only it reads is one_hot of a class input",
+              test_one_hot_of_a_class_input);
   CU_add_test(s, "every truncation of a file is refused", test_truncated_files_refused);
   CU_add_test(s, "sizes and lengths are checked before use", test_sizes_checked_before_use);
   CU_add_test(s, "a refused import writes nothing", test_nothing_half_written);

@@ -24,6 +24,26 @@
 
 /* ------------------------------------------------------------- the graph */
 
+/* A graph input of shape [N] that only OneHot nodes read, as their indices,
+ * all of one depth K nnd can read: nnd's class[K] input, as `nnd export`
+ * writes one (a float input holding class numbers). K, or 0 when the input
+ * is a plain float one. */
+static int64_t class_input_depth(importer *p, const ox_value *in) {
+  const ox_model *g = &p->ox;
+  if (in->ndim != 1) return 0;
+  for (int i = 0; i < g->n_outputs; i++)
+    if (strcmp(g->outputs[i].name, in->name) == 0) return 0;
+  int64_t depth = 0;
+  for (int i = 0; i < g->n_nodes; i++)
+    for (int j = 0; j < g->nodes[i].n_in; j++) {
+      if (strcmp(g->nodes[i].in[j], in->name) != 0) continue;
+      int64_t k = j == 0 ? imp_one_hot_depth(p, &g->nodes[i]) : 0;
+      if (!k || (depth && k != depth)) return 0;
+      depth = k;
+    }
+  return depth;
+}
+
 static void convert_graph(importer *p, const char *model_name, const char *weights_ref,
                           const char *src) {
   ox_model *g = &p->ox;
@@ -63,10 +83,16 @@ static void convert_graph(importer *p, const char *model_name, const char *weigh
       continue;
     }
     const char *id = imp_fresh(p, in->name, 0);
+    int64_t classes = class_input_depth(p, in);
     fprintf(p->out, "input %s: ", id);
-    imp_list(p->out, in->dims + 1, in->ndim - 1);
+    if (classes)
+      fprintf(p->out, "class[%lld]", (long long)classes);
+    else
+      imp_list(p->out, in->dims + 1, in->ndim - 1);
     fputc('\n', p->out);
     imp_set_act(p, in->name, id, in->ndim - 1, in->dims + 1);
+    v = imp_get(p, in->name);
+    if (v && v->kind == V_ACT) v->classes = classes;
   }
   fputc('\n', p->out);
   /* every value exists before the uses are counted (created as V_NONE) */

@@ -18,6 +18,7 @@ typedef struct {
   const char *ident;            /* V_ACT: the .nnd binding */
   int ndim;                     /* V_ACT: per-sample shape */
   int64_t dim[OX_MAX_DIMS];
+  int64_t classes;              /* V_ACT: K of a class[K] input, else 0 */
   const ox_tensor *t;           /* V_INIT */
 } value;
 
@@ -67,6 +68,9 @@ void imp_begin(importer *p, const char *node, const char *ident);
 void imp_end(importer *p, const char *node, const char *ident);
 void imp_problem(importer *p, const ox_node *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The depth of a OneHot node nnd can read as one_hot (constant depth,
+ * values [0, 1], the last axis), or 0 (onnx_import_ops.c). */
+int64_t imp_one_hot_depth(importer *p, const ox_node *n);
 /* Convert node i of the graph (onnx_import_ops.c). */
 void imp_convert_node(importer *p, int i);
 /* The batch size in a shape the graph computes: only a Reshape's first

@@ -215,6 +215,41 @@ static void unary_line(importer *p, const ox_node *n, const value *x, const char
   imp_set_act(p, n->out[0], ident, x->ndim, x->dim);
 }
 
+/* nnd's class labels are floats below 2^24 (a float holds every integer up
+ * to it), as the data loaders require. */
+#define MAX_CLASSES (INT64_C(1) << 24)
+
+int64_t imp_one_hot_depth(importer *p, const ox_node *n) {
+  if (strcmp(n->op_type, "OneHot") != 0 || n->n_in != 3) return 0;
+  int64_t axis = imp_ai(n, "axis", -1);
+  const ox_tensor *d = imp_init(p, n, 1, OX_FLOAT), *v = imp_init(p, n, 2, OX_FLOAT);
+  if (!d) d = imp_init(p, n, 1, OX_INT64);
+  if (!d) d = imp_init(p, n, 1, OX_INT32);
+  if ((axis != -1 && axis != 1) || !d || d->numel != 1 || !v || v->numel != 2 ||
+      v->f[0] != 0 || v->f[1] != 1)
+    return 0;
+  double k = d->dtype == OX_FLOAT ? (double)d->f[0] : (double)d->i[0];
+  return k >= 1 && k <= (double)MAX_CLASSES && k == (double)(int64_t)k ? (int64_t)k : 0;
+}
+
+/* OneHot of a class input (onnx_import.c declares an input class[K] when
+ * OneHot nodes of depth K are all that read it): nnd's one_hot. */
+static void one_hot_node(importer *p, const ox_node *n, const value *x) {
+  int64_t k = imp_one_hot_depth(p, n);
+  if (!k || x->classes != k) {
+    imp_problem(p, n, "its indices must be a graph input of shape [N] that only OneHot nodes "
+                      "read, with a constant depth, values [0, 1] and the last axis");
+    imp_set_bad(p, n);
+    return;
+  }
+  const char *node, *ident;
+  imp_names(p, n, NULL, "one_hot", &node, &ident);
+  imp_begin(p, node, ident);
+  fprintf(p->out, "one_hot(%s", x->ident);
+  imp_end(p, node, ident);
+  imp_set_act(p, n->out[0], ident, 1, &k);
+}
+
 static void reshape_node(importer *p, const ox_node *n, const value *x) {
   const ox_tensor *t = imp_init(p, n, 1, OX_INT64);
   if (!t || t->ndim != 1 || t->numel < 1 || t->numel > OX_MAX_DIMS + 1 ||
@@ -522,7 +557,7 @@ void imp_convert_node(importer *p, int i) {
                                       "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Softmax",
                                       "LogSoftmax", "Flatten", "Reshape", "Concat",
                                       "BatchNormalization", "Dropout", "Identity", "Add",
-                                      "Sub", "Mul"};
+                                      "Sub", "Mul", "OneHot"};
   int is_known = 0;
   for (size_t k = 0; k < sizeof known / sizeof *known; k++) is_known |= strcmp(op, known[k]) == 0;
   if (!is_known) {
@@ -535,7 +570,14 @@ void imp_convert_node(importer *p, int i) {
     imp_set_bad(p, n);
     return;
   }
-  if (strcmp(op, "Gemm") == 0) {
+  if (x && x->classes && strcmp(op, "OneHot") != 0) {
+    imp_problem(p, n, "it reads the class input `%s`", x->ident);
+    imp_set_bad(p, n);
+    return;
+  }
+  if (strcmp(op, "OneHot") == 0) {
+    one_hot_node(p, n, x);
+  } else if (strcmp(op, "Gemm") == 0) {
     const ox_tensor *w = imp_init(p, n, 1, OX_FLOAT), *c = imp_init(p, n, 2, OX_FLOAT);
     if (!w || w->ndim != 2 || imp_ai(n, "transA", 0) != 0 ||
         (n->n_in > 2 && n->in[2][0] && !c)) {

@@ -123,6 +123,7 @@ void imp_set_act(importer *p, const char *onnx_name, const char *ident, int ndim
   }
   v->kind = V_ACT;
   v->ident = ident;
+  v->classes = 0;
   v->ndim = ndim;
   memcpy(v->dim, dim, sizeof(int64_t) * (size_t)ndim);
 }

@@ -141,9 +141,7 @@ def check_model(args, path, tmp, stats):
     # the round trip: the same ops come back, so the same kernels run them
     rt = base + "_rt.nnd"
     rc, out = run([args.nnd, "import", onnx_file, "-o", rt])
-    if rc != 0:
-        if path.startswith(os.path.join(args.srcdir, "tests")) and "no nnd form" in out:
-            return print(f"note {name}: exported, checked; import refuses: {out}")
+    if rc != 0:  # what nnd exports, it imports: every model here round-trips
         return fail(name, f"nnd import: {out}")
     a, err = ours, ""
     b, err2 = nnd_outputs(args, rt, base + "_rt.safetensors", feeds, outputs, tmp, "rt")
