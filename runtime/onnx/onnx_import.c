@@ -24,23 +24,34 @@
 
 /* ------------------------------------------------------------- the graph */
 
-/* A graph input of shape [N] that only OneHot nodes read, as their indices,
- * all of one depth K nnd can read: nnd's class[K] input, as `nnd export`
- * writes one (a float input holding class numbers). K, or 0 when the input
- * is a plain float one. */
-static int64_t class_input_depth(importer *p, const ox_value *in) {
+/* Per graph input: K when it has shape [N] and only OneHot nodes read it,
+ * as their indices, all of one depth K nnd can read; that is nnd's class[K]
+ * input as `nnd export` writes one (a float input holding class numbers).
+ * 0 for a plain float input (-1 while deciding). One pass over the nodes'
+ * inputs through a name map: a hostile file with many inputs and nodes
+ * costs no more than reading it. NULL when out of memory: every input is
+ * then a float one. */
+static int64_t *class_input_depths(importer *p) {
   const ox_model *g = &p->ox;
-  if (in->ndim != 1) return 0;
-  for (int i = 0; i < g->n_outputs; i++)
-    if (strcmp(g->outputs[i].name, in->name) == 0) return 0;
-  int64_t depth = 0;
-  for (int i = 0; i < g->n_nodes; i++)
+  int64_t *depth = calloc((size_t)g->n_inputs + 1, sizeof *depth);
+  nnd_strmap names;
+  nnd_strmap_init(&names);
+  int ok = depth != NULL, k;
+  for (int i = 0; ok && i < g->n_inputs; i++)
+    if (g->inputs[i].ndim == 1) ok = nnd_strmap_put(&names, g->inputs[i].name, i) == 0;
+  for (int i = 0; ok && i < g->n_outputs; i++)
+    if (nnd_strmap_get(&names, g->outputs[i].name, &k)) depth[k] = -1;
+  for (int i = 0; ok && i < g->n_nodes; i++)
     for (int j = 0; j < g->nodes[i].n_in; j++) {
-      if (strcmp(g->nodes[i].in[j], in->name) != 0) continue;
-      int64_t k = j == 0 ? imp_one_hot_depth(p, &g->nodes[i]) : 0;
-      if (!k || (depth && k != depth)) return 0;
-      depth = k;
+      if (!nnd_strmap_get(&names, g->nodes[i].in[j], &k) || depth[k] < 0) continue;
+      int64_t d = j == 0 ? imp_one_hot_depth(p, &g->nodes[i]) : 0;
+      depth[k] = !d || (depth[k] && depth[k] != d) ? -1 : d;
     }
+  nnd_strmap_free(&names);
+  if (!ok) {
+    free(depth);
+    return NULL;
+  }
   return depth;
 }
 
@@ -57,6 +68,7 @@ static void convert_graph(importer *p, const char *model_name, const char *weigh
                   "model %s\n\n",
           src, (long long)g->ir_version, (long long)g->opset, weights_ref, weights_ref,
           weights_ref, model_name);
+  int64_t *class_depth = class_input_depths(p);
   for (int i = 0; i < g->n_inputs; i++) {
     const ox_value *in = &g->inputs[i];
     value *v = imp_get(p, in->name);
@@ -83,7 +95,7 @@ static void convert_graph(importer *p, const char *model_name, const char *weigh
       continue;
     }
     const char *id = imp_fresh(p, in->name, 0);
-    int64_t classes = class_input_depth(p, in);
+    int64_t classes = class_depth && class_depth[i] > 0 ? class_depth[i] : 0;
     fprintf(p->out, "input %s: ", id);
     if (classes)
       fprintf(p->out, "class[%lld]", (long long)classes);
@@ -94,6 +106,7 @@ static void convert_graph(importer *p, const char *model_name, const char *weigh
     v = imp_get(p, in->name);
     if (v && v->kind == V_ACT) v->classes = classes;
   }
+  free(class_depth);
   fputc('\n', p->out);
   /* every value exists before the uses are counted (created as V_NONE) */
   for (int i = 0; i < g->n_nodes; i++)
