@@ -16,8 +16,8 @@ static const nnd_kernel kernels[] = {
     /* dense keeps x transposed, conv the padded input and output gradient,
        maxpool the argmax of each window */
     KERNEL("dense", dense, nnd_openmp_dense_workspace),
-    KERNEL("conv1d", conv1d, nnd_openmp_conv1d_workspace),
-    KERNEL("conv2d", conv2d, nnd_openmp_conv2d_workspace),
+    KERNEL_FLAGS("conv1d", conv1d, nnd_openmp_conv1d_workspace, ASSIGNS),
+    KERNEL_FLAGS("conv2d", conv2d, nnd_openmp_conv2d_workspace, ASSIGNS),
     KERNEL_FLAGS("maxpool", maxpool, nnd_openmp_maxpool_workspace, ASSIGNS),
     KERNEL_FLAGS("avgpool", avgpool, NULL, ASSIGNS),
     KERNEL_FLAGS("relu", relu, NULL, ASSIGNS),
