@@ -570,11 +570,8 @@ void imp_convert_node(importer *p, int i) {
     imp_set_bad(p, n);
     return;
   }
-  if (x && x->classes && strcmp(op, "OneHot") != 0) {
-    imp_problem(p, n, "it reads the class input `%s`", x->ident);
-    imp_set_bad(p, n);
-    return;
-  }
+  /* no other node reads a class input: onnx_import.c makes one only of an
+     input that OneHot nodes alone read */
   if (strcmp(op, "OneHot") == 0) {
     one_hot_node(p, n, x);
   } else if (strcmp(op, "Gemm") == 0) {
